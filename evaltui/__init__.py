@@ -1,0 +1,56 @@
+"""evaltui: keep LLM evals honest as the systems they measure evolve.
+
+The public API is three decorators that only *mark* functions; evaltui reads the marks
+with `ast` when browsing and never needs to import your code to know an eval's version.
+
+    import evaltui
+
+    @evaltui.version("1.1", valid_for="single-turn QA on English news", why="multi-hop cases")
+    def accuracy_at_1(predictions, references): ...
+
+    @evaltui.scorer
+    def exact(prediction, reference, **params): ...
+
+`from evaltui import eval` gives the same decorators as `@eval.version(...)`.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, Callable, TypeVar
+
+__version__ = "0.1.0"
+__all__ = ["version", "scorer", "__version__"]  # `eval` is imported by name only
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def version(version: str, valid_for: str | None = None, why: str | None = None) -> Callable[[F], F]:
+    """Mark a metric function with its eval version, what it is valid for and why it changed."""
+
+    def mark(fn: F) -> F:
+        fn.__evaltui_version__ = str(version)  # type: ignore[attr-defined]
+        fn.__evaltui_valid_for__ = valid_for  # type: ignore[attr-defined]
+        fn.__evaltui_why__ = why  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def scorer(fn: F | None = None, *, aggregate: Callable[[list[float]], float] | None = None) -> Any:
+    """Mark a per-case scorer `(prediction, reference, **params) -> float | bool`.
+
+    Per-case scores are aggregated by their mean unless `aggregate` is given.
+    """
+
+    def mark(f: F) -> F:
+        f.__evaltui_scorer__ = True  # type: ignore[attr-defined]
+        f.__evaltui_aggregate__ = aggregate  # type: ignore[attr-defined]
+        return f
+
+    return mark(fn) if fn is not None else mark
+
+
+# The essay's spelling, `@eval.version(...)`: a namespace, so `from evaltui import eval` shadows
+# the builtin only in modules that ask for it by name.
+eval = SimpleNamespace(version=version, scorer=scorer)  # noqa: A001

@@ -1,0 +1,102 @@
+"""The command line: argument parsing → core calls → output.
+
+`evaltui [PATH]` with no command opens the TUI. Each command group lives in its own module
+with a `register(subparsers)` function; a command's handler takes the parsed arguments and
+returns the exit code. User errors (`EvaltuiError`) print one message and exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from evaltui import __version__
+from evaltui.core.errors import EvaltuiError, RegistryError
+
+EPILOG = """\
+Run `evaltui COMMAND --help` for a command's options.
+
+Exit codes: 0 success, 1 a check or a threshold failed, 2 a usage or input error.
+Docs: the README, and `evals.toml` in evaltui's own repository for a working example."""
+
+DESCRIPTION = """\
+evaltui keeps LLM evals honest as the systems they measure evolve.
+
+It reads `evals.toml` (and each eval's code and data) and the repository's git history,
+shows every eval's versions and silent changes, its coverage of known failure modes and
+who owns it this period, runs evals against models with cached outputs, and writes the
+pull-request delta that separates "the metric moved" from "the model got worse".
+
+With no command, `evaltui [PATH]` opens the terminal app on the repository at PATH."""
+
+COMMAND_MODULES = ("evaltui.cli.basic",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser with every command group registered."""
+    import importlib
+
+    parser = argparse.ArgumentParser(
+        prog="evaltui", description=DESCRIPTION, epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"evaltui {__version__}")
+    parser.add_argument("-C", "--repo", dest="repo", metavar="PATH", default=".",
+                        help="the repository (or any directory inside it) holding evals.toml; default: .")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `evaltui` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    commands = set(_subcommands(parser))
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is None or first not in commands:
+        if not any(a in ("-h", "--help", "--version") for a in argv):
+            # `evaltui [PATH]`: open the app.
+            from evaltui.cli.basic import open_tui
+
+            repo = "."
+            rest = [a for a in argv if a not in ("-C", "--repo")]
+            if rest:
+                repo = rest[0]
+            return _guard(lambda: open_tui(Path(repo)))
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    return _guard(lambda: args.func(args))
+
+
+def _guard(call) -> int:
+    try:
+        return int(call() or 0)
+    except RegistryError as exc:
+        print(f"evaltui: evals.toml has problems:\n{exc}", file=sys.stderr)
+        return 2
+    except EvaltuiError as exc:
+        print(f"evaltui: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("evaltui: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> list[str]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return list(action.choices)
+    return []

@@ -1,0 +1,122 @@
+"""`list`, `check`, `demo` and opening the TUI."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from evaltui.cli.common import console, print_json, registry_from
+from evaltui.core import checks, versions
+from evaltui.core.errors import Problem, VersionSourceError
+from evaltui.core.registry import find_root, load_registry
+from evaltui.core.textsafe import clean
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("list", help="list the evals with their versions",
+                       description="List every eval in evals.toml: version, what it is valid for, owner pin, "
+                       "files and the failure modes it covers.")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("check", help="the CI gate: schema, files, versions",
+                       description="Check evals.toml and everything it points at. Exit 0 when clean, 1 on "
+                       "errors (or warnings with --strict), 2 when the check cannot run.")
+    p.add_argument("--format", choices=("text", "json", "github"), default="text",
+                   help="text for people, json for tools, github for GitHub Actions annotations")
+    p.add_argument("--strict", action="store_true", help="fail on warnings too")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("demo", help="build the demo repository and open the app on it",
+                       description="Build a deterministic demo repository (several authors over months, "
+                       "version bumps, a silent change, a rename, a blind spot, two models, a rotation) and "
+                       "open the app on it. Without DIR it is built in your cache directory.")
+    p.add_argument("dir", nargs="?", help="where to build it (must be empty or absent)")
+    p.add_argument("--no-tui", action="store_true", help="build it and print its path, do not open the app")
+    p.set_defaults(func=cmd_demo)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    read = versions.working_tree_reader(registry.root)
+    rows = []
+    for ev in registry.evals.values():
+        try:
+            info = versions.resolve(ev, read)
+            error = None
+        except VersionSourceError as exc:
+            info, error = versions.VersionInfo(None, source="error"), str(exc)
+        rows.append({
+            "name": ev.name, "version": info.version, "valid_for": info.valid_for, "why": info.why,
+            "version_source": info.source, "version_error": error, "description": ev.description,
+            "owner": ev.owner, "files": list(registry.eval_files(ev.name)), "covers": list(ev.covers),
+        })
+    if args.json:
+        print_json({"evals": rows})
+        return 0
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("eval", "version", "valid for", "owner", "covers"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r["name"], r["version"] or ("?" if r["version_error"] else "-"),
+                      clean(r["valid_for"] or ""), r["owner"] or "", ", ".join(r["covers"]))
+    console().print(table)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    registry = load_registry(find_root(Path(args.repo)), strict=False)
+    problems = checks.run_checks(registry)
+    render_problems(problems, args.format)
+    return checks.exit_code(problems, args.strict)
+
+
+def render_problems(problems: list[Problem], fmt: str) -> None:
+    """Print problems as text, JSON or GitHub Actions annotations."""
+    if fmt == "json":
+        print_json({"problems": [p.to_json() for p in problems],
+                    "errors": sum(p.severity == "error" for p in problems),
+                    "warnings": sum(p.severity == "warning" for p in problems)})
+        return
+    if fmt == "github":
+        for p in problems:
+            level = "error" if p.severity == "error" else "warning"
+            where = ",".join(f"{k}={v}" for k, v in (("file", p.file), ("line", p.line), ("col", p.column)) if v)
+            text = p.message.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+            print(f"::{level} {where}::{p.code}: {text}" if where else f"::{level}::{p.code}: {text}")
+        return
+    for p in problems:
+        print(clean(p.render()))
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    print(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+          if problems else "no problems")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from evaltui.core import demo
+
+    target = demo.build_demo(Path(args.dir)) if args.dir else demo.cached_demo()
+    if args.no_tui:
+        print(target)
+        return 0
+    return open_tui(target)
+
+
+def open_tui(path: Path) -> int:
+    """Open the app on the repository at (or above) `path`."""
+    if not path.exists():
+        from evaltui.core.errors import EvaltuiError
+
+        raise EvaltuiError(f"{path}: no such directory")
+    if not sys.stdout.isatty():
+        from evaltui.core.errors import EvaltuiError
+
+        raise EvaltuiError("the app needs a terminal; use a command such as `evaltui list` when piping")
+    from evaltui.tui.app import EvaltuiApp
+
+    EvaltuiApp(find_root(path)).run()
+    return 0

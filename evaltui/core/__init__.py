@@ -1,0 +1,1 @@
+"""The domain: registry, versions, history, runs, coverage, ownership. Never imports the UI."""
