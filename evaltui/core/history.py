@@ -136,3 +136,72 @@ def head_info(root: Path) -> HeadInfo:
     elif branch is None:
         notes.append("HEAD is detached")
     return HeadInfo(sha, branch, dirty, tuple(notes))
+
+
+def diff_names(root: Path, base: str, head: str) -> list[str]:
+    """Paths that differ between two revisions (renames shown as their new path)."""
+    out = git(root, "diff", "--name-only", "-z", "--no-renames", base, head)
+    return [p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p]
+
+
+def registry_at(root: Path, rev: str):
+    """`evals.toml` as it was at `rev`, parsed without checking today's working tree."""
+    from evaltui.core.registry import FILENAME, parse_registry
+
+    content = show_file(root, rev, FILENAME)
+    if content is None:
+        raise GitError(f"{FILENAME} does not exist at {rev}")
+    return parse_registry(content.decode("utf-8", "replace"), root, check_files=False)
+
+
+# -- lineage: the contract the CLI, the TUI, ownership and checks build on -------------------
+
+KINDS = ("created", "bump", "silent", "meta", "renamed", "removed")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One commit in an eval's lineage."""
+
+    commit: str  # full sha
+    author: str  # display name, cleaned
+    email: str
+    member: str | None  # the [people] member (or .mailmap identity) this author is
+    date: dt.datetime  # aware
+    subject: str  # cleaned, one line
+    version: str | None  # version in force after this commit ("unknown" when a blob is missing)
+    previous_version: str | None
+    kind: str  # one of KINDS
+    paths: tuple[str, ...]  # the eval's files this commit touched (new names for renames)
+    valid_for: str | None = None
+    why: str | None = None
+    note: str | None = None  # degradation note for this entry (e.g. a missing blob)
+
+    def to_json(self) -> dict:
+        return {
+            "commit": self.commit, "author": self.author, "email": self.email, "member": self.member,
+            "date": self.date.isoformat(), "subject": self.subject, "version": self.version,
+            "previous_version": self.previous_version, "kind": self.kind, "paths": list(self.paths),
+            "valid_for": self.valid_for, "why": self.why, "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class Authorship:
+    """Who is attached to an eval, from git: creator, main author, spread of commits."""
+
+    creator: str | None  # member (or author name when unmapped)
+    main_author: str | None
+    main_share: float  # share of the eval's commits by the main author, 0..1
+    fragmentation: float  # 1 - sum(share^2)
+    authors: tuple[tuple[str, int], ...]  # (member or name, commits), most first
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Every eval's lineage and authorship at one HEAD."""
+
+    head: str | None
+    entries: dict  # eval name -> tuple[Entry, ...], newest first
+    authorship: dict  # eval name -> Authorship
+    notes: tuple[str, ...] = ()  # repository-level degradation notes (shallow, no commits, ...)
