@@ -1,0 +1,103 @@
+"""The evaltui app: themes, keymap, command palette and screen wiring. Behaviour lives in screens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from evaltui.core.errors import Problem
+from evaltui.core.registry import Registry
+from evaltui.tui.commands import EvalsProvider
+from evaltui.tui.config import UserConfig
+from evaltui.tui.screens.main import MainScreen
+from evaltui.tui.screens.problems import ProblemsScreen
+from evaltui.tui.themes import DEFAULT_THEME, shipped_themes
+
+
+class EvaltuiApp(App):
+    """Eval list, lineage, coverage and runs of one repository."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "evaltui"
+    COMMANDS = App.COMMANDS | {EvalsProvider}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "toggle_keys", "Keys", id="keys"),
+        Binding("ctrl+p", "command_palette", "Palette", id="palette", show=False),
+    ]
+    """App-wide keys; every binding has an id so `[keymap]` in the user config can move it."""
+
+    def __init__(self, root: Path, config: UserConfig | None = None) -> None:
+        super().__init__()
+        self.root = Path(root)
+        self.config = config or UserConfig.load()
+        self.registry: Registry | None = None
+
+    def on_mount(self) -> None:
+        themes, problems = shipped_themes()
+        for theme in themes:
+            self.register_theme(theme)
+        wanted = self.config.theme or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            problems.append(f"theme {wanted!r} is not available; using {DEFAULT_THEME}")
+            wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
+        self.theme = wanted
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
+        for message in [*problems, *self.config.problems]:
+            self.notify(message, title="Settings", severity="warning", timeout=8)
+        self.push_screen(MainScreen())
+
+    def _remember_theme(self, theme) -> None:
+        if theme.name != self.config.theme:
+            self.config.save_theme(theme.name)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Reload", "Read evals.toml and the eval files again", self.action_reload)
+        yield SystemCommand("Filter evals", "Narrow the eval list by words", self.action_filter)
+        yield SystemCommand("Keys", "Show the keys of the focused panel", self.action_toggle_keys)
+
+    # -- actions reachable from every screen ---------------------------------------------
+
+    def action_reload(self) -> None:
+        while isinstance(self.screen, ProblemsScreen):
+            self.pop_screen()
+        main = self._main()
+        if main is not None:
+            main.load()
+
+    def action_filter(self) -> None:
+        main = self._main()
+        if main is not None and self.screen is main:
+            main.action_filter()
+
+    def action_toggle_keys(self) -> None:
+        from textual.widgets import HelpPanel
+
+        if self.screen.query(HelpPanel):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def select_eval(self, name: str) -> None:
+        """Show eval `name` on the main screen (from the palette and other screens)."""
+        while not isinstance(self.screen, MainScreen) and len(self.screen_stack) > 2:
+            self.pop_screen()
+        main = self._main()
+        if main is not None:
+            main.select_eval(name)
+
+    def show_problems(self, problems: tuple[Problem, ...], evals_loaded: int) -> None:
+        self.push_screen(ProblemsScreen(problems, evals_loaded))
+
+    def _main(self) -> MainScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                return screen
+        return None

@@ -1,0 +1,65 @@
+"""The user's settings (theme, keymap) in the XDG config directory, edited without losing comments."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomlkit
+from tomlkit.exceptions import TOMLKitError
+
+from evaltui.core.fsutil import atomic_write
+
+
+def config_path() -> Path:
+    """`$XDG_CONFIG_HOME/evaltui/config.toml` (default `~/.config/evaltui/config.toml`)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "evaltui" / "config.toml"
+
+
+@dataclass
+class UserConfig:
+    """What the app remembers between sessions; problems are shown, never fatal."""
+
+    path: Path
+    theme: str | None = None
+    keymap: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "UserConfig":
+        path = path or config_path()
+        config = cls(path)
+        if not path.exists():
+            return config
+        try:
+            doc = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
+        except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
+            config.problems.append(f"{path}: ignored, cannot read it: {exc}")
+            return config
+        theme = doc.get("theme")
+        if theme is not None and not isinstance(theme, str):
+            config.problems.append(f"{path}: 'theme' must be a theme name (a string)")
+        else:
+            config.theme = theme
+        keymap = doc.get("keymap", {})
+        if not isinstance(keymap, dict):
+            config.problems.append(f"{path}: [keymap] must be a table of binding-id = \"key\"")
+            keymap = {}
+        for binding_id, keys in keymap.items():
+            if isinstance(keys, str) and keys.strip():
+                config.keymap[binding_id] = keys
+            else:
+                config.problems.append(f"{path}: keymap.{binding_id} must be a key such as \"ctrl+f\"")
+        return config
+
+    def save_theme(self, theme: str) -> None:
+        """Remember `theme`, keeping the rest of the file (comments included) as it is."""
+        self.theme = theme
+        try:
+            doc = tomlkit.parse(self.path.read_text(encoding="utf-8")) if self.path.exists() else tomlkit.document()
+        except (OSError, UnicodeDecodeError, TOMLKitError):
+            return  # an unreadable file is the user's; never overwrite it
+        doc["theme"] = theme
+        atomic_write(self.path, tomlkit.dumps(doc))

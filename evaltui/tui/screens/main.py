@@ -1,0 +1,107 @@
+"""The main screen: eval list on the left, tabbed detail on the right (lazygit's layout)."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from evaltui.core.errors import RegistryError
+from evaltui.core.overview import summarize
+from evaltui.core.registry import load_registry
+from evaltui.core.textsafe import clean
+from evaltui.tui.messages import EvalSelected, RegistryFailed, RegistryLoaded
+from evaltui.tui.widgets.eval_list import EvalList
+from evaltui.tui.widgets.overview import Overview
+
+
+class MainScreen(Screen):
+    """Eval list and detail; loads the registry in a worker and never blocks on disk or git."""
+
+    BINDINGS = [
+        Binding("1", "focus_evals", "Evals", id="focus-evals", show=False),
+        Binding("2", "focus_detail", "Detail", id="focus-detail", show=False),
+        Binding("slash", "filter", "Filter", id="filter-evals"),
+        Binding("R", "app.reload", "Reload", id="reload"),
+    ]
+    """Panel jumps (1, 2), filter and reload."""
+
+    AUTO_FOCUS = "#evals"
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self.summaries: dict = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("evaltui", id="topbar")
+        with Horizontal(id="panels"):
+            evals = EvalList(id="eval-list")
+            evals.border_title = "[1] Evals"
+            yield evals
+            with TabbedContent(id="detail") as detail:
+                detail.border_title = "[2] Detail"
+                with TabPane("Overview", id="tab-overview"):
+                    yield Overview(id="overview")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(EvalList).table.focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load(self) -> None:
+        """Read `evals.toml` and summarise every eval, off the UI thread."""
+        root = self.app.root  # type: ignore[attr-defined]
+        try:
+            registry = load_registry(root, strict=False)
+        except RegistryError as exc:
+            self.post_message(RegistryFailed(exc.problems))
+            return
+        self.post_message(RegistryLoaded(registry, summarize(registry)))
+
+    @on(RegistryLoaded)
+    def _loaded(self, message: RegistryLoaded) -> None:
+        registry = message.registry
+        self.app.registry = registry  # type: ignore[attr-defined]
+        self.summaries = {s.name: s for s in message.summaries}
+        name = clean(registry.project.name or registry.root.name, keep_newlines=False)
+        count = len(message.summaries)
+        self.query_one("#topbar", Static).update(
+            f"[b]evaltui[/b]  ·  {_escape(name)}  ·  {count} eval{'s' * (count != 1)}"
+        )
+        self.query_one(EvalList).set_summaries(message.summaries)
+        if self.focused is None:
+            self.query_one(EvalList).table.focus()
+        if registry.errors:
+            self.app.show_problems(registry.problems, count)  # type: ignore[attr-defined]
+
+    @on(RegistryFailed)
+    def _failed(self, message: RegistryFailed) -> None:
+        self.query_one(EvalList).set_summaries(())
+        self.app.show_problems(message.problems, 0)  # type: ignore[attr-defined]
+
+    @on(EvalSelected)
+    def _selected(self, message: EvalSelected) -> None:
+        registry = getattr(self.app, "registry", None)
+        self.query_one(Overview).show(self.summaries.get(message.name) if message.name else None, registry)
+
+    def action_focus_evals(self) -> None:
+        self.query_one(EvalList).table.focus()
+
+    def action_focus_detail(self) -> None:
+        self.query_one("#detail", TabbedContent).active_pane.focus()
+
+    def action_filter(self) -> None:
+        self.query_one(EvalList).open_filter()
+
+    def select_eval(self, name: str) -> None:
+        self.query_one(EvalList).select(name)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)

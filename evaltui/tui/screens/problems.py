@@ -1,0 +1,65 @@
+"""The problems view: what is wrong with `evals.toml`, where, and what was expected."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+from evaltui.core.errors import Problem
+from evaltui.core.textsafe import clean
+
+
+class ProblemsScreen(Screen):
+    """Shown instead of the eval list when `evals.toml` has errors."""
+
+    BINDINGS = [
+        Binding("R", "app.reload", "Reload", id="reload"),
+        Binding("escape", "continue", "Show evals that loaded", id="problems-continue"),
+        Binding("q", "app.quit", "Quit", id="quit"),
+    ]
+    """Keys of the problems view."""
+
+    def __init__(self, problems: tuple[Problem, ...], evals_loaded: int) -> None:
+        super().__init__(id="problems-screen")
+        self.problems = problems
+        self.evals_loaded = evals_loaded
+
+    def compose(self) -> ComposeResult:
+        errors = sum(p.severity == "error" for p in self.problems)
+        warnings = len(self.problems) - errors
+        with Vertical(id="problems-box"):
+            yield Static(
+                Text.assemble(
+                    ("evals.toml needs fixing", "bold"),
+                    f"  ·  {errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}",
+                ),
+                id="problems-title",
+            )
+            yield Static(
+                "Fix the file in your editor and press R to reload."
+                + (f" Esc shows the {self.evals_loaded} eval(s) that did load." if self.evals_loaded else ""),
+                id="problems-hint",
+            )
+            table = DataTable(id="problems", cursor_type="row")
+            yield table
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#problems", DataTable)
+        table.add_columns("where", "severity", "key", "problem")
+        for p in self.problems:
+            table.add_row(
+                Text(clean(p.location()) or "evals.toml"),
+                Text(p.severity, style="bold red" if p.severity == "error" else "yellow"),
+                Text(clean(p.key or "")),
+                Text(clean(p.message)),
+            )
+        table.focus()
+
+    def action_continue(self) -> None:
+        if self.evals_loaded:
+            self.dismiss()

@@ -1,0 +1,132 @@
+"""The eval list: a filterable table of evals (lazygit's left panel)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Input
+
+from evaltui.core.overview import EvalSummary
+from evaltui.core.textsafe import clean
+from evaltui.tui.messages import EvalSelected, EvalsShown
+
+COLUMNS = (("name", "eval"), ("version", "ver"), ("valid_for", "valid for"), ("owner", "owner"),
+           ("covers", "covers"))
+
+
+def matches(summary: EvalSummary, query: str) -> bool:
+    """Case-insensitive match of every word of `query` against the eval's visible fields."""
+    ev = summary.eval
+    haystack = " ".join([ev.name, ev.description, summary.version.version or "", summary.version.valid_for or "",
+                         ev.owner or "", *ev.covers]).lower()
+    return all(word in haystack for word in query.lower().split())
+
+
+class EvalTable(DataTable):
+    """The table of evals (a class of its own so CSS and tests can name it)."""
+
+
+class EvalList(Vertical):
+    """Filter box over the eval table; posts `EvalSelected` as the cursor moves."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.summaries: tuple[EvalSummary, ...] = ()
+        self.shown: list[str] = []
+        self._announced = False
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder="filter: words in name, version, owner, covers…  (esc clears)", id="filter")
+        table = EvalTable(id="evals", cursor_type="row", zebra_stripes=False)
+        table.loading = True
+        yield table
+
+    def on_mount(self) -> None:
+        table = self.query_one(EvalTable)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+
+    @property
+    def table(self) -> EvalTable:
+        return self.query_one(EvalTable)
+
+    def set_summaries(self, summaries: tuple[EvalSummary, ...]) -> None:
+        """Replace the rows, keeping the filter and, where it still exists, the selected eval."""
+        self.summaries = summaries
+        self.table.loading = False
+        self.refill()
+
+    def refill(self) -> None:
+        table = self.table
+        selected = self.shown[table.cursor_row] if self.shown and 0 <= table.cursor_row < len(self.shown) else None
+        query = self.query_one("#filter", Input).value.strip()
+        table.clear()
+        self.shown = []
+        for s in self.summaries:
+            if query and not matches(s, query):
+                continue
+            self.shown.append(s.name)
+            table.add_row(*self.cells(s), key=s.name)
+        if selected in self.shown:
+            table.move_cursor(row=self.shown.index(selected))
+        self.post_message(EvalSelected(self.current))
+        if not self._announced and self.summaries:
+            self._announced = True
+            self.post_message(EvalsShown(len(self.shown)))
+
+    @staticmethod
+    def cells(s: EvalSummary) -> list[Text]:
+        version = s.version.version
+        version_cell = Text(clean(version), style="bold") if version else (
+            Text("error", style="bold red") if s.version_error else Text("–", style="dim"))
+        valid_for = clean(s.version.valid_for or "", keep_newlines=False)
+        return [
+            Text(s.name),
+            version_cell,
+            Text(valid_for[:38] + ("…" if len(valid_for) > 38 else "")),
+            Text(clean(s.eval.owner or ""), style="italic"),
+            Text(", ".join(s.eval.covers)[:30]),
+        ]
+
+    @property
+    def current(self) -> str | None:
+        row = self.table.cursor_row
+        return self.shown[row] if self.shown and 0 <= row < len(self.shown) else None
+
+    def select(self, name: str) -> bool:
+        """Move the cursor to `name`, clearing the filter if it hides it."""
+        if name not in self.shown:
+            self.query_one("#filter", Input).value = ""
+            self.refill()
+        if name in self.shown:
+            self.table.move_cursor(row=self.shown.index(name))
+            return True
+        return False
+
+    def open_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self) -> None:
+        self.refill()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    def key_escape(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.display:
+            box.value = ""
+            box.display = False
+            self.refill()
+            self.table.focus()
+
+    @on(DataTable.RowHighlighted, "#evals")
+    def _moved(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.post_message(EvalSelected(self.current))

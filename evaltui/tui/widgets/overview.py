@@ -1,0 +1,94 @@
+"""The Overview tab: what an eval is, which version, what it is valid for, and its files."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from evaltui.core.overview import EvalSummary
+from evaltui.core.registry import Registry
+from evaltui.core.textsafe import clean
+
+
+def _row(table: Table, label: str, value: Text | str, style: str = "") -> None:
+    table.add_row(Text(label, style="dim"), value if isinstance(value, Text) else Text(clean(value), style=style))
+
+
+def render_overview(summary: EvalSummary, registry: Registry, colors: dict[str, str]) -> Group:
+    """A Rich renderable of one eval's overview (plain text objects: nothing is parsed as markup).
+
+    `colors` are the theme's CSS variables (`App.get_css_variables()`), so Rich styles follow the theme.
+    """
+    error, warning, accent = (colors.get(k, "default") for k in ("error", "warning", "accent"))
+    ev = summary.eval
+    info = summary.version
+    title = Text(ev.name, style="bold")
+    if info.version:
+        title.append(f"  v{clean(info.version)}", style=f"bold {accent}")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    if ev.description:
+        _row(grid, "description", ev.description)
+    if summary.version_error:
+        _row(grid, "version", Text(clean(summary.version_error), style=error))
+    else:
+        source = {"decorator": f"@version on {ev.version_from}", "key": f"key {ev.version_from}",
+                  "inline": "evals.toml", "none": "not versioned"}[info.source]
+        _row(grid, "version", Text.assemble((clean(info.version or "–"), "bold"), ("  from " + source, "dim")))
+    _row(grid, "valid for", info.valid_for or "–")
+    _row(grid, "why", info.why or "–")
+    _row(grid, "metric", ev.metric or "– (tracked only: not runnable here)")
+    if summary.dataset:
+        ds = summary.dataset
+        text = Text(clean(ds.path))
+        text.append(f"  {ds.cases} case{'s' * (ds.cases != 1)}", style="bold")
+        if ds.bad_lines:
+            text.append(f"  ({len(ds.bad_lines)} unreadable line(s): {', '.join(map(str, ds.bad_lines[:5]))})",
+                        style=warning)
+        _row(grid, "dataset", text)
+        if ds.tags:
+            _row(grid, "case tags", ", ".join(f"{t} ({n})" for t, n in ds.tags[:12]))
+    else:
+        _row(grid, "dataset", "–")
+    covers = Text()
+    for i, mode in enumerate(ev.covers):
+        if i:
+            covers.append(", ")
+        covers.append(mode)
+        fm = registry.failure_modes.get(mode)
+        if fm and fm.description:
+            covers.append(f" ({clean(fm.description, keep_newlines=False)})", style="dim")
+    _row(grid, "covers", covers if ev.covers else Text("– (declares no failure mode)", style="dim"))
+    _row(grid, "owner", ev.owner or "– (the rotation decides)")
+    if ev.threshold is not None:
+        _row(grid, "threshold", f"{ev.threshold:g}")
+    if ev.params:
+        _row(grid, "params", ", ".join(f"{k} = {v!r}" for k, v in ev.params.items()))
+    files = Text("\n".join(clean(f) for f in summary.files) or "–")
+    _row(grid, "files", files)
+    problems = [p for p in registry.problems if p.eval == ev.name]
+    parts: list = [title, Text(""), grid]
+    if problems:
+        parts.append(Text(""))
+        for p in problems:
+            parts.append(Text(clean(p.render()), style=error if p.severity == "error" else warning))
+    return Group(*parts)
+
+
+class Overview(VerticalScroll):
+    """Scrollable Overview of the selected eval."""
+
+    def compose(self):
+        yield Static(Text("Loading evals…", style="dim"), id="overview-body")
+
+    def show(self, summary: EvalSummary | None, registry: Registry | None) -> None:
+        body = self.query_one("#overview-body", Static)
+        if summary is None or registry is None:
+            body.update(Text("No eval selected. Clear the filter (esc) or add an eval to evals.toml.",
+                             style="dim"))
+            return
+        body.update(render_overview(summary, registry, self.app.get_css_variables()))
