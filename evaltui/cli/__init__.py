@@ -30,7 +30,7 @@ pull-request delta that separates "the metric moved" from "the model got worse".
 
 With no command, `evaltui [PATH]` opens the terminal app on the repository at PATH."""
 
-COMMAND_MODULES = ("evaltui.cli.basic",)
+COMMAND_MODULES = ("evaltui.cli.basic", "evaltui.cli.team", "evaltui.cli.runs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue
         module.register(sub)
+    for command in sub.choices.values():
+        # `-C PATH` is accepted after the command too (`evaltui check -C repo`).
+        command.add_argument("-C", "--repo", dest="repo", metavar="PATH", default=argparse.SUPPRESS,
+                             help="the repository holding evals.toml (default: .)")
     return parser
 
 
@@ -61,17 +65,13 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     commands = set(_subcommands(parser))
-    first = next((a for a in argv if not a.startswith("-")), None)
-    if first is None or first not in commands:
+    positionals, repo = _positionals(argv)
+    if not positionals or positionals[0] not in commands:
         if not any(a in ("-h", "--help", "--version") for a in argv):
             # `evaltui [PATH]`: open the app.
             from evaltui.cli.basic import open_tui
 
-            repo = "."
-            rest = [a for a in argv if a not in ("-C", "--repo")]
-            if rest:
-                repo = rest[0]
-            return _guard(lambda: open_tui(Path(repo)))
+            return _guard(lambda: open_tui(Path(positionals[0] if positionals else repo)))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -93,6 +93,23 @@ def _guard(call) -> int:
         return 130
     except BrokenPipeError:
         return 0
+
+
+def _positionals(argv: list[str]) -> tuple[list[str], str]:
+    """Arguments that are not options or option values, and the `-C/--repo` value."""
+    out, repo, skip = [], ".", False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if arg in ("-C", "--repo"):
+            skip = True
+            repo = argv[i + 1] if i + 1 < len(argv) else repo
+        elif arg.startswith("--repo="):
+            repo = arg.split("=", 1)[1]
+        elif not arg.startswith("-"):
+            out.append(arg)
+    return out, repo
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> list[str]:

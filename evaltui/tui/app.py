@@ -21,7 +21,7 @@ from evaltui.tui.themes import DEFAULT_THEME, shipped_themes
 class EvaltuiApp(App):
     """Eval list, lineage, coverage and runs of one repository."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "evaltui"
     COMMANDS = App.COMMANDS | {EvalsProvider}
     BINDINGS = [

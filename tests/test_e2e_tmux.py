@@ -1,0 +1,72 @@
+"""evaltui in a real terminal (tmux): it starts, lists the demo evals, filters, and quits on `q`."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from evaltui.core.registry import load_registry
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True).stdout
+
+
+def screen(session: str) -> str:
+    return tmux("capture-pane", "-p", "-t", session)
+
+
+def wait_for(session: str, predicate, timeout: float = 30.0) -> str:
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        text = screen(session)
+        if predicate(text):
+            return text
+        time.sleep(0.2)
+    raise AssertionError(f"screen never matched; last screen:\n{text}")
+
+
+def listed(text: str, names: list[str]) -> list[str]:
+    """Eval names in the left panel: the first column of each line of the list."""
+    words = {line[:66].strip("│╭╰─ ").split(" ")[0] for line in text.splitlines()}
+    return [n for n in names if n in words]
+
+
+def test_start_filter_quit_in_a_real_terminal(demo_repo, tmp_path):
+    session = f"evaltui-e2e-{os.getpid()}"
+    names = list(load_registry(demo_repo).evals)
+    env = " ".join(f"{k}={shlex.quote(os.environ[k])}" for k in
+                   ("HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME") if k in os.environ)
+    marker = tmp_path / "exited"
+    command = (f"env {env} TERM=xterm-256color {shlex.quote(sys.executable)} -m evaltui {shlex.quote(str(demo_repo))};"
+               f" touch {shlex.quote(str(marker))}; sleep 30")
+    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36", command], check=True)
+    try:
+        first = wait_for(session, lambda s: all(n in s for n in names))
+        assert "[1] Evals" in first and "Overview" in first
+
+        target = names[-1]
+        tmux("send-keys", "-t", session, "/")
+        wait_for(session, lambda s: "filter:" in s)
+        tmux("send-keys", "-t", session, "-l", target)
+        filtered = wait_for(session, lambda s: len(listed(s, names)) < len(names))
+        assert target in listed(filtered, names)
+
+        tmux("send-keys", "-t", session, "Escape")
+        wait_for(session, lambda s: all(n in s for n in names))
+        tmux("send-keys", "-t", session, "q")
+        deadline = time.monotonic() + 15
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert marker.exists(), f"evaltui did not quit on q; screen:\n{screen(session)}"
+    finally:
+        tmux("kill-session", "-t", session)

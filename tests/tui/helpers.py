@@ -1,0 +1,39 @@
+"""Shared pieces of the TUI tests: starting the app on a repository and reading its screen."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+from textual.widgets import Static
+
+from evaltui.tui.app import EvaltuiApp
+from evaltui.tui.config import UserConfig
+
+SIZE = (120, 36)
+
+
+def make_app(root: Path, config: UserConfig | None = None) -> EvaltuiApp:
+    """The real app on `root`, with a config file in the (isolated) XDG config dir."""
+    return EvaltuiApp(root, config=config)
+
+
+async def settle(app: EvaltuiApp, pilot) -> None:
+    """Wait until every worker is done and the messages they posted are handled."""
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def static_text(widget: Static, width: int = 100) -> str:
+    """What a Static shows, as plain text."""
+    console = Console(width=width, file=io.StringIO(), record=True, color_system=None)
+    console.print(widget.content)
+    return console.export_text()
+
+
+def table_names(app: EvaltuiApp) -> list[str]:
+    """Eval names in the list, top to bottom."""
+    return list(app.screen.query_one("EvalList").shown)
