@@ -26,10 +26,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def version(version: str, valid_for: str | None = None, why: str | None = None) -> Callable[[F], F]:
-    """Mark a metric function with its eval version, what it is valid for and why it changed."""
+    """Mark a metric function with its eval version, what it is valid for and why it changed.
+
+    Returns the function itself: marking never wraps or changes how it is called.
+    """
+    if callable(version) or isinstance(version, bool) or not isinstance(version, (str, int, float)):
+        # `@evaltui.version` without arguments would otherwise replace the function silently.
+        raise TypeError('evaltui.version needs a version, e.g. @evaltui.version("1.1", valid_for="...", why="...")')
 
     def mark(fn: F) -> F:
-        fn.__evaltui_version__ = str(version)  # type: ignore[attr-defined]
+        fn.__evaltui_version__ = str(version).strip()  # type: ignore[attr-defined]
         fn.__evaltui_valid_for__ = valid_for  # type: ignore[attr-defined]
         fn.__evaltui_why__ = why  # type: ignore[attr-defined]
         return fn
@@ -40,7 +46,8 @@ def version(version: str, valid_for: str | None = None, why: str | None = None) 
 def scorer(fn: F | None = None, *, aggregate: Callable[[list[float]], float] | None = None) -> Any:
     """Mark a per-case scorer `(prediction, reference, **params) -> float | bool`.
 
-    Per-case scores are aggregated by their mean unless `aggregate` is given.
+    Per-case scores are aggregated by their mean unless `aggregate` is given. Works bare
+    (`@scorer`) or called (`@scorer(aggregate=median)`) and returns the function itself.
     """
 
     def mark(f: F) -> F:
@@ -51,6 +58,6 @@ def scorer(fn: F | None = None, *, aggregate: Callable[[list[float]], float] | N
     return mark(fn) if fn is not None else mark
 
 
-# The essay's spelling, `@eval.version(...)`: a namespace, so `from evaltui import eval` shadows
+# The spelling `@eval.version(...)`: a namespace, so `from evaltui import eval` shadows
 # the builtin only in modules that ask for it by name.
 eval = SimpleNamespace(version=version, scorer=scorer)  # noqa: A001

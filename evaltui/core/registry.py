@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
+import os
+import posixpath
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from evaltui.core import fsutil
-from evaltui.core.errors import Problem, RegistryError
-from evaltui.core.tomlpos import KeyPath, KeyLocator, render_key, suggest
+from evaltui.core.errors import Problem, RegistryError, UnknownEvalError
+from evaltui.core.tomlpos import KeyLocator, KeyPath, describe, render_key, suggest, syntax_error
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -21,7 +24,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 FILENAME = "evals.toml"
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
-CADENCE_RE = re.compile(r"^\s*(\d+)\s*([dw])\s*$")
+CADENCE_RE = re.compile(r"^\s*([0-9]+)\s*([dw])\s*$")
+MAX_CADENCE_DAYS = 366
 KEY_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 
 
@@ -109,17 +113,68 @@ class Eval:
         return tuple(p for p in self.paths if fsutil.is_glob(p))
 
     def matches(self, path: str) -> bool:
-        """Whether the repository-relative `path` is one of this eval's files."""
-        return path in self.fixed_files or any(_glob(g).match(path) for g in self.globs)
+        """Whether the repository-relative `path` is one of this eval's files (globs: `*`, `?`, `**`)."""
+        return path in self.fixed_files or any(glob_pattern(g).match(path) for g in self.globs)
 
 
 _GLOBS: dict[str, re.Pattern[str]] = {}
 
 
-def _glob(pattern: str) -> re.Pattern[str]:
+def glob_pattern(pattern: str) -> re.Pattern[str]:
+    """The compiled regex of a repository-relative glob; a malformed one matches only itself."""
     if pattern not in _GLOBS:
-        _GLOBS[pattern] = fsutil.glob_regex(pattern)
+        try:
+            _GLOBS[pattern] = fsutil.glob_regex(pattern)
+        except re.error:
+            _GLOBS[pattern] = re.compile(re.escape(pattern) + r"\Z")
     return _GLOBS[pattern]
+
+
+def expand_glob(root: Path, pattern: str, cache: dict | None = None) -> list[str]:
+    """Repository-relative paths under `root` matching `pattern`, sorted.
+
+    Walks only below the pattern's literal leading directories, never into `.git`, and does
+    not follow symlinked directories (a symlinked file is listed, for the caller to check).
+    `cache` lets many globs over the same directory share one walk.
+    """
+    regex = glob_pattern(pattern)
+    parts = pattern.split("/")
+    fixed: list[str] = []
+    for part in parts[:-1]:
+        if fsutil.is_glob(part):
+            break
+        fixed.append(part)
+    depth = None if "**" in pattern else len(parts) - len(fixed)
+    listing = _listing(root, "/".join(fixed), depth, {} if cache is None else cache)
+    return sorted(path for path, _ in listing if regex.match(path))
+
+
+def _listing(root: Path, base: str, depth: int | None, cache: dict) -> list[tuple[str, bool]]:
+    """(path, is symlink) for the files below `root/base`, at most `depth` levels down."""
+    if (base, depth) in cache:
+        return cache[base, depth]
+    found: list[tuple[str, bool]] = []
+    pending = [(base, 1)]
+    while pending:
+        rel, level = pending.pop()
+        try:
+            entries = list(os.scandir(root / rel if rel else root))
+        except (OSError, ValueError):
+            continue
+        for entry in entries:
+            path = f"{rel}/{entry.name}" if rel else entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name != ".git" and (depth is None or level < depth):
+                        pending.append((path, level + 1))
+                elif entry.is_symlink() and entry.is_dir():
+                    continue  # a symlinked directory is not walked into, in or out of the repository
+                else:
+                    found.append((path, entry.is_symlink()))
+            except OSError:
+                continue
+    cache[base, depth] = found
+    return found
 
 
 @dataclass(frozen=True)
@@ -134,6 +189,8 @@ class FailureMode:
 
 @dataclass(frozen=True)
 class Absence:
+    """A member away from `start` to `end` (both days included); the rotation skips them."""
+
     member: str
     start: dt.date
     end: dt.date
@@ -141,6 +198,8 @@ class Absence:
 
 @dataclass(frozen=True)
 class Override:
+    """Evals matching `evals` (globs) go to `member` from `start` to `end`, days included."""
+
     member: str
     evals: tuple[str, ...]
     start: dt.date
@@ -184,8 +243,7 @@ class Registry:
         return tuple(p for p in self.problems if p.severity == "error")
 
     def eval(self, name: str) -> Eval:
-        from evaltui.core.errors import UnknownEvalError
-
+        """The eval called `name`, or `UnknownEvalError` with a suggestion."""
         try:
             return self.evals[name]
         except KeyError:
@@ -201,12 +259,13 @@ class Registry:
         ev = self.evals[name]
         files = dict.fromkeys(ev.fixed_files)
         for pattern in ev.globs:
-            for match in sorted(self.root.glob(pattern)):
-                if match.is_file() and fsutil.inside(self.root, match.relative_to(self.root).as_posix()):
-                    files[match.relative_to(self.root).as_posix()] = None
+            for match in expand_glob(self.root, pattern):
+                if _inside(self.root, match) and (self.root / match).is_file():
+                    files[match] = None
         return tuple(sorted(files))
 
     def member_for_email(self, email: str) -> str | None:
+        """The `[people]` member who owns `email` (case-insensitive), if any."""
         email = email.lower()
         for person in self.people.values():
             if email in (e.lower() for e in person.emails):
@@ -216,7 +275,7 @@ class Registry:
 
 def find_root(start: Path) -> Path:
     """The nearest directory at or above `start` that holds `evals.toml` (else `start`)."""
-    start = start.resolve()
+    start = Path(start).resolve()
     for candidate in (start, *start.parents):
         if (candidate / FILENAME).is_file():
             return candidate
@@ -228,14 +287,20 @@ def load_registry(root: Path, *, strict: bool = True, check_files: bool = True) 
     root = Path(root).resolve()
     path = root / FILENAME
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
     except FileNotFoundError:
-        raise RegistryError(
-            [Problem("error", "no-file", f"no {FILENAME} here; create one (see `evaltui --help`) "
-                     "or run `evaltui demo` to see an example", file=str(path))]
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RegistryError([Problem("error", "unreadable", f"cannot read: {exc}", file=str(path))]) from None
+        raise RegistryError([Problem(
+            "error", "no-file", f"no {FILENAME} in {root}; create one with an [evals.NAME] table "
+            "(see `evaltui --help`), or run `evaltui demo` to see a complete example", file=str(path))]) from None
+    except OSError as exc:
+        raise RegistryError([Problem("error", "unreadable", f"cannot read {FILENAME}: {exc.strerror or exc}",
+                                     file=str(path))]) from None
+    try:
+        text = raw.decode("utf-8-sig")  # an editor's byte-order mark is not a mistake
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise RegistryError([Problem("error", "unreadable", f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+                                     "save the file as UTF-8", file=FILENAME, line=line)]) from None
     registry = parse_registry(text, root, check_files=check_files)
     if strict and registry.errors:
         raise RegistryError(registry.problems)
@@ -248,13 +313,22 @@ def parse_registry(text: str, root: Path, *, check_files: bool = True, filename:
     `check_files=False` skips the checks against the working tree, for reading the file as
     it was at an old commit.
     """
-    root = Path(root)
-    parser = _Parser(text, root, filename, check_files)
-    return parser.run()
+    return _Parser(text.removeprefix("\ufeff"), Path(root), filename, check_files).run()
+
+
+def _inside(root: Path, relative: str) -> bool:
+    try:
+        return fsutil.inside(root, relative) is not None
+    except (OSError, ValueError):  # unencodable or over-long names cannot be inside anything
+        return False
+
+
+def _finite(value: Any) -> bool:
+    return not isinstance(value, float) or math.isfinite(value)
 
 
 class _Parser:
-    """One pass over the document; each `_table` method validates one part of the schema."""
+    """One pass over the document; each method validates one part of the schema."""
 
     def __init__(self, text: str, root: Path, filename: str, check_files: bool):
         self.text = text
@@ -262,16 +336,22 @@ class _Parser:
         self.filename = filename
         self.check_files = check_files
         self.problems: list[Problem] = []
-        self.locator = KeyLocator(text)
+        self._locator: KeyLocator | None = None
+        self.listings: dict = {}  # directory walks shared by the globs in `paths`
+        self.folders_inside: dict[str, bool] = {}
 
     # -- reporting -------------------------------------------------------------------------
 
+    @property
+    def locator(self) -> KeyLocator:
+        if self._locator is None:
+            self._locator = KeyLocator(self.text)
+        return self._locator
+
     def problem(self, severity: str, code: str, key: KeyPath, message: str, eval: str | None = None) -> None:
         line, col = self.locator.find(key)
-        self.problems.append(
-            Problem(severity, code, message, file=self.filename, line=line, column=col,
-                    key=render_key(key), eval=eval)
-        )
+        self.problems.append(Problem(severity, code, message, file=self.filename, line=line, column=col,
+                                     key=render_key(key) or None, eval=eval))
 
     def error(self, key: KeyPath, message: str, code: str = "schema", eval: str | None = None) -> None:
         self.problem("error", code, key, message, eval)
@@ -280,53 +360,124 @@ class _Parser:
         for name in table:
             if name not in allowed:
                 hint = suggest(name, allowed)
-                self.problem(
-                    "warning", "unknown-key", (*key, name),
-                    f"unknown key {name!r}" + (f"; did you mean {hint!r}?" if hint else
-                                               f" (expected one of: {', '.join(allowed)})"),
-                )
+                self.problem("warning", "unknown-key", (*key, name), f"unknown key {name!r}" + (
+                    f"; did you mean {hint!r}?" if hint else f" (expected one of: {', '.join(allowed)})"))
 
     def typed(self, table: Mapping[str, Any], name: str, kinds: tuple[type, ...], what: str,
-              key: KeyPath, default: Any = None) -> Any:
+              key: KeyPath, default: Any = None, eval: str | None = None) -> Any:
         if name not in table:
             return default
         value = table[name]
-        if isinstance(value, bool) and bool not in kinds:
-            ok = False
-        else:
-            ok = isinstance(value, kinds)
+        ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
+        if ok and not _finite(value):
+            ok, what = False, f"{what}, a finite one"
         if not ok:
-            self.error((*key, name), f"expected {what}, got {_describe(value)}")
+            self.error((*key, name), f"expected {what}, got {describe(value)}", eval=eval)
             return default
         return value
 
-    def str_list(self, table: Mapping[str, Any], name: str, key: KeyPath) -> tuple[str, ...]:
+    def str_list(self, table: Mapping[str, Any], name: str, key: KeyPath, example: str,
+                 eval: str | None = None) -> tuple[str, ...]:
         value = table.get(name, [])
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.error((*key, name), f"expected a list of strings, got {_describe(value)}")
+            self.error((*key, name), f"expected a list of strings like {name} = {example}, got {describe(value)}",
+                       eval=eval)
             return ()
         return tuple(value)
 
-    def path_value(self, value: str, key: KeyPath, *, must_exist: bool = True, eval: str | None = None) -> bool:
-        """Check a repository-relative path; report escapes and missing files."""
-        if Path(value).is_absolute() or value.startswith("~"):
-            self.error(key, f"path {value!r} must be relative to {self.filename}", "path-escape", eval)
-            return False
-        parts = Path(value).parts
-        if ".." in parts:
+    # -- paths -----------------------------------------------------------------------------
+
+    def path_value(self, value: str, key: KeyPath, eval: str | None = None) -> str | None:
+        """`value` normalised when it is a usable repository path; escapes are errors (and None).
+
+        A path that is merely missing is an error but is kept: its history still matters.
+        """
+        if not value.strip():
+            self.error(key, "expected a path relative to the repository, e.g. \"data/qa.jsonl\", got an empty "
+                       "string", eval=eval)
+            return None
+        if value.startswith(("/", "~", "\\")) or Path(value).is_absolute() or re.match(r"^[A-Za-z]:", value):
+            self.error(key, f"path {value!r} must be relative to the repository root, e.g. \"data/qa.jsonl\"",
+                       "path-escape", eval)
+            return None
+        if ".." in value.replace("\\", "/").split("/"):
             self.error(key, f"path {value!r} leaves the repository ('..' is not allowed)", "path-escape", eval)
-            return False
+            return None
+        path = posixpath.normpath(value)
+        if "\0" in path:
+            self.error(key, f"path {value!r} contains a NUL character", eval=eval)
+            return None
         if not self.check_files:
-            return True
-        if fsutil.inside(self.root, value) is None:
-            self.error(key, f"path {value!r} resolves outside the repository (a symlink?)", "path-escape", eval)
-            return False
-        if must_exist and not (self.root / value).is_file():
+            return path
+        if not _inside(self.root, path):
+            self.error(key, f"path {value!r} resolves outside the repository (through a symlink); "
+                       "point at a file inside it", "path-escape", eval)
+            return None
+        target = self.root / path
+        try:
+            is_dir, is_file = target.is_dir(), target.is_file()
+        except (OSError, ValueError):
+            is_dir = is_file = False
+        if is_dir:
+            self.error(key, f"{value!r} is a directory; name a file, or use a glob in 'paths' such as "
+                       f"\"{path}/**\"", "missing-file", eval)
+        elif not is_file:
             self.error(key, f"file {value!r} does not exist", "missing-file", eval)
-            return False
-        return True
+        return path
+
+    def glob_value(self, pattern: str, key: KeyPath, eval: str) -> str | None:
+        """A glob in `paths`: inside the repository, well formed, matching something."""
+        if pattern.startswith(("/", "~", "\\")) or Path(pattern).is_absolute() or ".." in pattern.split("/"):
+            self.error(key, f"glob {pattern!r} leaves the repository; write it relative to the root, e.g. "
+                       "\"prompts/qa/*.txt\"", "path-escape", eval)
+            return None
+        pattern = posixpath.normpath(pattern)
+        try:
+            fsutil.glob_regex(pattern)
+        except re.error:
+            self.error(key, f"malformed glob {pattern!r}; use *, ?, ** and [abc], e.g. \"prompts/**/*.txt\"",
+                       eval=eval)
+            return None
+        if not self.check_files:
+            return pattern
+        matches = expand_glob(self.root, pattern, self.listings)
+        for match in matches:
+            if self.escapes(match):
+                self.error(key, f"{match!r} (matched by glob {pattern!r}) is a symlink that leaves the "
+                           "repository", "path-escape", eval)
+        if not matches:
+            self.problem("warning", "empty-glob", key, f"glob {pattern!r} matches no file", eval)
+        return pattern
+
+    def escapes(self, match: str) -> bool:
+        """Whether a file found by a glob lies outside the repository (checks each directory once)."""
+        folder = posixpath.dirname(match)
+        if folder not in self.folders_inside:
+            self.folders_inside[folder] = not folder or _inside(self.root, folder)
+        if not self.folders_inside[folder]:
+            return True
+        return os.path.islink(self.root / match) and not _inside(self.root, match)
+
+    def function_ref(self, value: str, key: KeyPath, eval: str | None = None) -> str | None:
+        file, sep, func = value.rpartition(":")
+        if not sep or not file.endswith(".py") or not func.isidentifier():
+            self.error(key, f"expected 'file.py:function', e.g. \"evals/qa.py:accuracy\", got {value!r}", eval=eval)
+            return None
+        path = self.path_value(file, key, eval=eval)
+        return f"{path}:{func}" if path else None
+
+    def version_ref(self, value: str, key: KeyPath, eval: str) -> str | None:
+        if "#" not in value:
+            return self.function_ref(value, key, eval)
+        file, _, dotted = value.partition("#")
+        if not file.lower().endswith(KEY_SUFFIXES) or not dotted or "" in dotted.split("."):
+            self.error(key, "expected 'file.py:function' or 'file.yaml#dotted.key' (.yaml, .yml, .json, .toml), "
+                       f"e.g. \"tasks/gsm8k.yaml#metadata.version\", got {value!r}", eval=eval)
+            return None
+        path = self.path_value(file, key, eval=eval)
+        return f"{path}#{dotted}" if path else None
 
     # -- the document ----------------------------------------------------------------------
 
@@ -334,28 +485,29 @@ class _Parser:
         try:
             doc = tomllib.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
-            line, col = _toml_position(exc)
-            message = re.sub(r"\s*\(at line \d+, column \d+\)\s*$", "", str(exc)) or "invalid TOML"
+            line, col, message = syntax_error(exc, self.text)
             self.problems.append(Problem("error", "toml-syntax", f"invalid TOML: {message}",
                                          file=self.filename, line=line, column=col))
-            doc = None
-        if doc is None:
+            return self._registry(Project(), {}, {}, {}, {}, None)
+        except RecursionError:
+            self.problems.append(Problem("error", "toml-syntax", "invalid TOML: nested too deeply",
+                                         file=self.filename))
             return self._registry(Project(), {}, {}, {}, {}, None)
 
         self.unknown_keys(doc, ("project", "people", "models", "evals", "failure_modes", "rotation"), ())
         project = self.project(self.table(doc, "project", ()))
-        people = {n: p for n, t in self.tables(doc, "people") if (p := self.person(n, t))}
+        people = {n: self.person(n, t) for n, t in self.tables(doc, "people")}
         models = {n: m for n, t in self.tables(doc, "models") if (m := self.model(n, t))}
-        failure_modes = {n: f for n, t in self.tables(doc, "failure_modes") if (f := self.failure_mode(n, t))}
-        evals = {n: e for n, t in self.tables(doc, "evals") if (e := self.eval(n, t, failure_modes))}
+        failure_modes = {n: self.failure_mode(n, t) for n, t in self.tables(doc, "failure_modes")}
+        evals = {n: self.eval(n, t, failure_modes) for n, t in self.tables(doc, "evals")}
         if not evals and "evals" not in doc:
             self.problem("warning", "no-evals", (), "no [evals.NAME] tables: nothing to track yet")
         rotation = self.rotation(doc["rotation"], evals, people) if "rotation" in doc else None
         known = set(people) | set(rotation.members if rotation else ())
         for ev in evals.values():
             if ev.owner and known and ev.owner not in known:
-                self.error(("evals", ev.name, "owner"), f"unknown member {ev.owner!r}; expected one of: "
-                           f"{', '.join(sorted(known))}", "unknown-member", ev.name)
+                self.error(("evals", ev.name, "owner"), f"unknown member {ev.owner!r}"
+                           + self.member_hint(ev.owner, known), "unknown-member", ev.name)
         return self._registry(project, people, models, evals, failure_modes, rotation)
 
     def _registry(self, project, people, models, evals, failure_modes, rotation) -> Registry:
@@ -370,88 +522,93 @@ class _Parser:
     def table(self, doc: Mapping[str, Any], name: str, key: KeyPath) -> Mapping[str, Any]:
         value = doc.get(name, {})
         if not isinstance(value, dict):
-            self.error((*key, name), f"expected a table [{render_key((*key, name))}], got {_describe(value)}")
+            self.error((*key, name), f"expected a table [{render_key((*key, name))}], got {describe(value)}")
             return {}
         return value
 
-    def tables(self, doc: Mapping[str, Any], name: str):
+    def tables(self, doc: Mapping[str, Any], name: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
         """(entry name, entry table) for each valid `[name.ENTRY]`."""
         for entry, value in self.table(doc, name, ()).items():
             if not NAME_RE.match(entry):
-                self.error((name, entry), f"invalid name {entry!r}: use letters, digits, '_', '-', '.'")
+                self.error((name, entry), f"invalid name {entry!r}: use letters, digits, '_', '-' and '.', "
+                           "starting with a letter, digit or '_'")
                 continue
             if not isinstance(value, dict):
-                self.error((name, entry), f"expected a table [{name}.{entry}], got {_describe(value)}")
+                self.error((name, entry), f"expected a table [{render_key((name, entry))}], got {describe(value)}")
                 continue
             yield entry, value
 
     def project(self, t: Mapping[str, Any]) -> Project:
         key = ("project",)
         self.unknown_keys(t, ("name", "state_dir"), key)
-        state_dir = self.typed(t, "state_dir", (str,), "a relative directory", key, ".evaltui")
-        if ".." in Path(state_dir).parts or Path(state_dir).is_absolute():
-            self.error((*key, "state_dir"), f"state_dir {state_dir!r} must stay inside the repository",
-                       "path-escape")
+        state_dir = self.typed(t, "state_dir", (str,), "a directory inside the repository, e.g. \".evaltui\"",
+                               key, ".evaltui")
+        if not state_dir.strip() or ".." in state_dir.split("/") or state_dir.startswith(("/", "~")) \
+                or Path(state_dir).is_absolute():
+            self.error((*key, "state_dir"), f"state_dir {state_dir!r} must be a directory inside the repository, "
+                       "e.g. \".evaltui\"", "path-escape")
             state_dir = ".evaltui"
-        return Project(name=self.typed(t, "name", (str,), "a string", key), state_dir=state_dir)
+        return Project(name=self.typed(t, "name", (str,), "a string", key), state_dir=posixpath.normpath(state_dir))
 
     def person(self, name: str, t: Mapping[str, Any]) -> Person:
         key = ("people", name)
         self.unknown_keys(t, ("emails", "name"), key)
-        return Person(name=name, emails=self.str_list(t, "emails", key),
-                      display_name=self.typed(t, "name", (str,), "a string", key))
+        emails = self.str_list(t, "emails", key, '["alice@example.com"]')
+        for email in emails:
+            if "@" not in email:
+                self.problem("warning", "bad-email", (*key, "emails"),
+                             f"{email!r} does not look like an e-mail address (name@example.com)")
+        return Person(name=name, emails=emails, display_name=self.typed(t, "name", (str,), "a string", key))
 
     def model(self, name: str, t: Mapping[str, Any]) -> Model | None:
         key = ("models", name)
         self.unknown_keys(t, ("predictions", "callable", "command", "params", "timeout", "description"), key)
         kinds = [k for k in ("predictions", "callable", "command") if k in t]
         if len(kinds) != 1:
-            self.error(key, "expected exactly one of 'predictions', 'callable' or 'command'"
-                       + (f", got {', '.join(kinds)}" if kinds else ""))
+            self.error(key, "a model needs exactly one of 'predictions' (a JSONL file), 'callable' "
+                       "('file.py:function') or 'command' (a list of arguments)"
+                       + (f"; this one has {' and '.join(kinds)}" if kinds else "; this one has none"))
             return None
         kind = kinds[0]
         predictions = callable_ = None
         command: tuple[str, ...] = ()
         if kind == "predictions":
-            predictions = self.typed(t, "predictions", (str,), "a path to a JSONL file", key)
-            if predictions is None or not self.path_value(predictions, (*key, "predictions")):
+            predictions = self.typed(t, "predictions", (str,), "a path to a JSONL file, e.g. \"runs/base.jsonl\"", key)
+            predictions = predictions and self.path_value(predictions, (*key, "predictions"))
+            if not predictions:
                 return None
         elif kind == "callable":
-            callable_ = self.typed(t, "callable", (str,), "'file.py:function'", key)
-            if callable_ is None or not self.function_ref(callable_, (*key, "callable")):
+            callable_ = self.typed(t, "callable", (str,), "'file.py:function', e.g. \"app/model.py:answer\"", key)
+            callable_ = callable_ and self.function_ref(callable_, (*key, "callable"))
+            if not callable_:
                 return None
         else:
             raw = t["command"]
             if isinstance(raw, str):
                 raw = raw.split()
             if not isinstance(raw, list) or not raw or not all(isinstance(a, str) for a in raw):
-                self.error((*key, "command"), f"expected a non-empty list of strings, got {_describe(raw)}")
+                self.error((*key, "command"), "expected a non-empty list of strings, e.g. command = [\"python\", "
+                           f"\"bot.py\"], got {describe(t['command'])}")
                 return None
             command = tuple(raw)
-        timeout = self.typed(t, "timeout", (int, float), "a number of seconds", key)
+        timeout = self.typed(t, "timeout", (int, float), "a number of seconds, e.g. 30", key)
         if timeout is not None and timeout <= 0:
-            self.error((*key, "timeout"), f"expected a positive number of seconds, got {timeout}")
+            self.error((*key, "timeout"), f"expected a positive number of seconds, e.g. 30, got {timeout}")
             timeout = None
-        params = self.typed(t, "params", (dict,), "an inline table", key, {})
+        params = self.typed(t, "params", (dict,), "an inline table, e.g. { temperature = 0.0 }", key, {})
         return Model(name=name, kind=kind, predictions=predictions, callable=callable_, command=command,
                      params=MappingProxyType(dict(params)), timeout=timeout,
                      description=self.typed(t, "description", (str,), "a string", key, ""))
-
-    def function_ref(self, value: str, key: KeyPath, eval: str | None = None) -> bool:
-        file, sep, func = value.rpartition(":")
-        if not sep or not file.endswith(".py") or not func.isidentifier():
-            self.error(key, f"expected 'file.py:function', got {value!r}", eval=eval)
-            return False
-        return self.path_value(file, key, eval=eval)
 
     def failure_mode(self, name: str, t: Mapping[str, Any]) -> FailureMode:
         key = ("failure_modes", name)
         self.unknown_keys(t, ("description", "found", "case_tags"), key)
         found = t.get("found")
         if found is not None and not isinstance(found, (str, dt.date)):
-            self.error((*key, "found"), f"expected a string or a date, got {_describe(found)}")
+            self.error((*key, "found"), f"expected a string or a date, e.g. \"2026-10-02 production incident\", "
+                       f"got {describe(found)}")
             found = None
-        tags = self.str_list(t, "case_tags", key) if "case_tags" in t else (name,)
+        tags = self.str_list(t, "case_tags", key, f'["{name}"]') if "case_tags" in t else (name,)
         return FailureMode(name=name, description=self.typed(t, "description", (str,), "a string", key, ""),
                            found=str(found) if found is not None else None, case_tags=tags)
 
@@ -460,116 +617,101 @@ class _Parser:
         allowed = ("description", "metric", "dataset", "version_from", "version", "valid_for", "why",
                    "covers", "owner", "paths", "params", "threshold")
         self.unknown_keys(t, allowed, key)
-        metric = self.typed(t, "metric", (str,), "'file.py:function'", key)
-        if metric is not None:
-            self.function_ref(metric, (*key, "metric"), name)
-        dataset = self.typed(t, "dataset", (str,), "a path to a JSONL file", key)
-        if dataset is not None:
-            self.path_value(dataset, (*key, "dataset"), eval=name)
-        version_from = self.typed(t, "version_from", (str,), "'file.py:function' or 'file.yaml#dotted.key'", key)
-        if version_from is not None:
-            self.version_ref(version_from, (*key, "version_from"), name)
-        version = t.get("version")
-        if version is not None:
-            if isinstance(version, bool) or not isinstance(version, (str, int, float)):
-                self.error((*key, "version"), f"expected a version string like \"1.1\", got {_describe(version)}",
-                           eval=name)
-                version = None
-            else:
-                version = str(version)
-        if version is not None and version_from is not None:
-            self.error((*key, "version"), "give either 'version' or 'version_from', not both", eval=name)
+        metric = self.typed(t, "metric", (str,), "'file.py:function', e.g. \"evals/qa.py:accuracy\"", key, eval=name)
+        metric = metric and self.function_ref(metric, (*key, "metric"), name)
+        dataset = self.typed(t, "dataset", (str,), "a path to a JSONL file, e.g. \"data/qa.jsonl\"", key, eval=name)
+        dataset = dataset and self.path_value(dataset, (*key, "dataset"), eval=name)
+        version_from = self.typed(t, "version_from", (str,), "'file.py:function' or 'file.yaml#dotted.key', e.g. "
+                                  "\"evals/qa.py:accuracy\"", key, eval=name)
+        version_from = version_from and self.version_ref(version_from, (*key, "version_from"), name)
+        version = self.inline_version(t, key, name)
+        if version is not None and "version_from" in t:
+            self.error((*key, "version"), "give either 'version' (inline) or 'version_from' (read from a file), "
+                       "not both", eval=name)
         for inline in ("valid_for", "why"):
-            if inline in t and version_from is not None:
-                self.problem("warning", "ignored-key", (*key, inline),
-                             f"'{inline}' is read from {version_from!r}; this inline value is ignored", name)
-        paths = self.str_list(t, "paths", key)
-        for i, pattern in enumerate(paths):
-            if fsutil.is_glob(pattern):
-                if Path(pattern).is_absolute() or ".." in Path(pattern).parts:
-                    self.error((*key, "paths"), f"glob {pattern!r} leaves the repository", "path-escape", name)
-                elif self.check_files and not any(m.is_file() for m in self.root.glob(pattern)):
-                    self.problem("warning", "empty-glob", (*key, "paths"), f"glob {pattern!r} matches no file", name)
-                elif self.check_files:
-                    for m in self.root.glob(pattern):
-                        if fsutil.inside(self.root, m.relative_to(self.root).as_posix()) is None:
-                            self.error((*key, "paths"), f"{m.relative_to(self.root).as_posix()!r} (from glob "
-                                       f"{pattern!r}) resolves outside the repository", "path-escape", name)
-            else:
-                self.path_value(pattern, (*key, "paths"), eval=name)
-        if not (metric or dataset or version_from or paths):
-            self.error(key, "an eval needs at least one file: 'metric', 'dataset', 'version_from' or 'paths'",
-                       eval=name)
-        covers = self.str_list(t, "covers", key)
-        for mode in covers:
+            if inline in t and "version_from" in t:
+                self.problem("warning", "ignored-key", (*key, inline), f"'{inline}' is read with the version from "
+                             f"{t['version_from']!r}; this inline value is ignored", name)
+        paths = []
+        for i, pattern in enumerate(self.str_list(t, "paths", key, '["prompts/qa/*.txt"]', name)):
+            where = (*key, "paths", i)
+            path = self.glob_value(pattern, where, name) if fsutil.is_glob(pattern) else \
+                self.path_value(pattern, where, eval=name)
+            if path:
+                paths.append(path)
+        if not any(k in t for k in ("metric", "dataset", "version_from", "paths")):
+            self.error(key, "an eval needs at least one file: give 'metric', 'dataset', 'version_from' or "
+                       "'paths', e.g. dataset = \"data/qa.jsonl\"", eval=name)
+        covers = self.str_list(t, "covers", key, '["hallucination"]', name)
+        for i, mode in enumerate(covers):
             if mode not in failure_modes:
                 hint = suggest(mode, failure_modes)
-                self.error((*key, "covers"), f"unknown failure mode {mode!r}"
-                           + (f"; did you mean {hint!r}?" if hint else
-                              f"; declare it as [failure_modes.{mode}]"), "unknown-mode", name)
-        threshold = self.typed(t, "threshold", (int, float), "a number (a score fraction, e.g. 0.6)", key)
-        params = self.typed(t, "params", (dict,), "an inline table", key, {})
+                self.error((*key, "covers", i), f"unknown failure mode {mode!r}" + (
+                    f"; did you mean {hint!r}?" if hint else f"; declare it as [failure_modes.{mode}]"),
+                    "unknown-mode", name)
+        threshold = self.typed(t, "threshold", (int, float), "a number, e.g. 0.6", key, eval=name)
+        params = self.typed(t, "params", (dict,), "an inline table, e.g. { normalize = true }", key, {}, name)
+        inline_ok = "version_from" not in t
         return Eval(
             name=name,
-            description=self.typed(t, "description", (str,), "a string", key, ""),
-            metric=metric, dataset=dataset, version_from=version_from, version=version,
-            valid_for=None if version_from else self.typed(t, "valid_for", (str,), "a string", key),
-            why=None if version_from else self.typed(t, "why", (str,), "a string", key),
-            covers=covers, owner=self.typed(t, "owner", (str,), "a member name", key), paths=paths,
-            params=MappingProxyType(dict(params)),
+            description=self.typed(t, "description", (str,), "a string", key, "", name),
+            metric=metric or None, dataset=dataset or None, version_from=version_from or None, version=version,
+            valid_for=self.typed(t, "valid_for", (str,), "a string", key, eval=name) if inline_ok else None,
+            why=self.typed(t, "why", (str,), "a string", key, eval=name) if inline_ok else None,
+            covers=covers, owner=self.typed(t, "owner", (str,), "a member name, e.g. \"alice\"", key, eval=name),
+            paths=tuple(dict.fromkeys(paths)), params=MappingProxyType(dict(params)),
             threshold=float(threshold) if threshold is not None else None,
             line=self.locator.find(key)[0],
         )
 
-    def version_ref(self, value: str, key: KeyPath, eval: str) -> None:
-        if "#" in value:
-            file, _, dotted = value.partition("#")
-            if not file.endswith(KEY_SUFFIXES) or not dotted:
-                self.error(key, f"expected 'file.yaml#dotted.key' (.yaml/.yml/.json/.toml), got {value!r}",
-                           eval=eval)
-                return
-            self.path_value(file, key, eval=eval)
-        else:
-            self.function_ref(value, key, eval)
+    def inline_version(self, t: Mapping[str, Any], key: KeyPath, name: str) -> str | None:
+        if "version" not in t:
+            return None
+        value = t["version"]
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)) or not _finite(value) \
+                or (isinstance(value, str) and not value.strip()):
+            self.error((*key, "version"), f"expected a version string, e.g. version = \"1.1\", got {describe(value)}",
+                       eval=name)
+            return None
+        return str(value).strip()
 
     def rotation(self, t: Any, evals: Mapping[str, Eval], people: Mapping[str, Person]) -> Rotation | None:
         key = ("rotation",)
         if not isinstance(t, dict):
-            self.error(key, f"expected a table [rotation], got {_describe(t)}")
+            self.error(key, f"expected a table [rotation], got {describe(t)}")
             return None
         self.unknown_keys(t, ("members", "cadence", "start", "timezone", "fresh_eyes", "absences", "overrides"), key)
-        members = self.str_list(t, "members", key)
+        members = self.str_list(t, "members", key, '["alice", "bob"]')
         if not members:
-            self.error((*key, "members"), "expected a non-empty list of member names")
+            if "members" in t and isinstance(t["members"], list):
+                self.error((*key, "members"), "expected at least one member, e.g. members = [\"alice\", \"bob\"]")
+            elif "members" not in t:
+                self.error(key, "missing 'members': who takes turns, e.g. members = [\"alice\", \"bob\"]")
             return None
-        if len(set(members)) != len(members):
-            self.error((*key, "members"), "a member is listed twice")
+        for m in sorted({m for m in members if members.count(m) > 1}):
+            self.error((*key, "members"), f"member {m!r} is listed twice")
         if people:
             for m in members:
                 if m not in people:
                     self.problem("warning", "unknown-member", (*key, "members"),
                                  f"member {m!r} has no [people.{m}] entry; their git commits will not be "
                                  "recognised as theirs")
-        cadence_days = 14
-        if "cadence" in t:
-            m = CADENCE_RE.match(str(t["cadence"])) if isinstance(t["cadence"], str) else None
-            if not m or int(m.group(1)) == 0:
-                self.error((*key, "cadence"), f"expected a period like \"2w\" or \"10d\", got {_describe(t['cadence'])}")
-            else:
-                cadence_days = int(m.group(1)) * (7 if m.group(2) == "w" else 1)
+        cadence_days = self.cadence(t, key)
         start = t.get("start", Rotation.start)
         if isinstance(start, dt.date) and not isinstance(start, dt.datetime):
             start = dt.datetime.combine(start, dt.time(9, 0))
         if not isinstance(start, dt.datetime):
-            self.error((*key, "start"), f"expected a date-time like 2026-11-02T09:00:00, got {_describe(start)}")
+            self.error((*key, "start"), f"expected a date-time like 2026-11-02T09:00:00 (no quotes), "
+                       f"got {describe(start)}")
             start = Rotation.start
         elif start.tzinfo is not None:
-            self.error((*key, "start"), "give a local date-time without offset; 'timezone' says where it is")
+            self.error((*key, "start"), "give a local date-time without offset, e.g. 2026-11-02T09:00:00; "
+                       "'timezone' says where it is")
             start = start.replace(tzinfo=None)
         timezone = self.typed(t, "timezone", (str,), "an IANA time zone like \"Europe/Berlin\"", key, "UTC")
         if not _valid_zone(timezone):
             self.error((*key, "timezone"), f"unknown time zone {timezone!r}; expected an IANA name like "
-                       "\"Europe/Berlin\"")
+                       "\"Europe/Berlin\" or \"UTC\"")
             timezone = "UTC"
         fresh = self.typed(t, "fresh_eyes", (bool,), "true or false", key, True)
         member_set = set(members) | set(people)
@@ -587,34 +729,53 @@ class _Parser:
             self.unknown_keys(o, ("member", "evals", "start", "end", "reason"), okey)
             span = self.span(o, okey)
             member = self.member(o, okey, member_set)
-            patterns = self.str_list(o, "evals", okey) or ("*",)
+            patterns = self.str_list(o, "evals", okey, '["qa_*"]') or ("*",)
             for p in patterns:
-                if not any(fsutil.glob_regex(p).match(e) for e in evals):
+                if not any(glob_pattern(p).match(e) for e in evals):
                     self.problem("warning", "empty-override", (*okey, "evals"), f"pattern {p!r} matches no eval")
+            reason = self.typed(o, "reason", (str,), "a string", okey, "")
             if span and member:
-                overrides.append(Override(member, patterns, *span,
-                                          reason=self.typed(o, "reason", (str,), "a string", okey, "")))
+                overrides.append(Override(member, patterns, *span, reason=reason))
         return Rotation(members=members, cadence_days=cadence_days, start=start, timezone=timezone,
                         fresh_eyes=fresh, absences=tuple(absences), overrides=tuple(overrides))
+
+    def cadence(self, t: Mapping[str, Any], key: KeyPath) -> int:
+        if "cadence" not in t:
+            return Rotation.cadence_days
+        raw = t["cadence"]
+        m = CADENCE_RE.match(raw) if isinstance(raw, str) else None
+        days = int(m.group(1)) * (7 if m.group(2) == "w" else 1) if m else 0
+        if not 1 <= days <= MAX_CADENCE_DAYS:
+            self.error((*key, "cadence"), "expected a period of days or weeks like \"2w\" or \"10d\" (at most "
+                       f"{MAX_CADENCE_DAYS} days), got {describe(raw)}")
+            return Rotation.cadence_days
+        return days
 
     def array(self, t: Mapping[str, Any], name: str, key: KeyPath) -> list[Mapping[str, Any]]:
         value = t.get(name, [])
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            self.error((*key, name), f"expected [[{render_key((*key, name))}]] tables, got {_describe(value)}")
+            self.error((*key, name), f"expected [[{render_key((*key, name))}]] tables, got {describe(value)}")
             return []
         return value
 
     def member(self, t: Mapping[str, Any], key: KeyPath, known: set[str]) -> str | None:
-        member = self.typed(t, "member", (str,), "a member name", key)
+        member = self.typed(t, "member", (str,), "a member name, e.g. \"alice\"", key)
         if member is None:
-            self.error((*key, "member"), "missing 'member'")
-        elif member not in known:
-            hint = suggest(member, known)
-            self.error((*key, "member"), f"unknown member {member!r}"
-                       + (f"; did you mean {hint!r}?" if hint else f"; expected one of: {', '.join(sorted(known))}"),
+            if "member" not in t:
+                self.error(key, "missing 'member', e.g. member = \"alice\"")
+            return None
+        if member not in known:
+            self.error((*key, "member"), f"unknown member {member!r}" + self.member_hint(member, known),
                        "unknown-member")
             return None
         return member
+
+    @staticmethod
+    def member_hint(name: str, known: set[str]) -> str:
+        hint = suggest(name, known)
+        if hint:
+            return f"; did you mean {hint!r}?"
+        return f"; expected one of: {', '.join(sorted(known))}" if known else "; add them to [rotation] members"
 
     def span(self, t: Mapping[str, Any], key: KeyPath) -> tuple[dt.date, dt.date] | None:
         out = []
@@ -623,39 +784,24 @@ class _Parser:
             if isinstance(value, dt.datetime):
                 value = value.date()
             if not isinstance(value, dt.date):
-                self.error((*key, name), f"expected a date like 2026-12-21, got {_describe(value)}")
+                got = f"got {describe(value)}" if name in t else "it is missing"
+                self.error((*key, name), f"expected '{name}' as a date like 2026-12-21 (no quotes); {got}")
                 return None
             out.append(value)
         if out[1] < out[0]:
-            self.error((*key, "end"), f"end {out[1]} is before start {out[0]}")
+            self.error((*key, "end"), f"end {out[1]} is before start {out[0]}; the end date must be on or after "
+                       "the start")
             return None
         return out[0], out[1]
 
 
 def _valid_zone(name: str) -> bool:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from zoneinfo import ZoneInfo
 
+    if not name or name != name.strip():
+        return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except Exception:  # noqa: BLE001 - zoneinfo raises several kinds for odd keys; all mean "unknown"
         return False
     return True
-
-
-def _describe(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list",
-            dict: "a table", dt.datetime: "a date-time", dt.date: "a date"}.get(type(value), type(value).__name__)
-    text = repr(value)
-    return f"{kind} {text if len(text) <= 40 else text[:37] + '...'}"
-
-
-def _toml_position(exc: Exception) -> tuple[int | None, int | None]:
-    lineno = getattr(exc, "lineno", None)
-    colno = getattr(exc, "colno", None)
-    if lineno is None:
-        m = re.search(r"at line (\d+), column (\d+)", str(exc))
-        if m:
-            lineno, colno = int(m.group(1)), int(m.group(2))
-    return lineno, colno

@@ -1,0 +1,496 @@
+"""Version sources: decorators read with `ast`, keys in YAML/JSON/TOML, inline; the runtime marks."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import evaltui
+from evaltui.core import versions
+from evaltui.core.errors import EvaltuiError, VersionSourceError
+from evaltui.core.registry import Eval
+from evaltui.core.versions import VersionInfo, from_decorator, from_key, resolve, working_tree_reader
+
+
+def src(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")
+
+
+def write(root: Path, name: str, content: str | bytes) -> Path:
+    path = root / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+# -- decorators ----------------------------------------------------------------------------
+
+GOOD_DECORATORS = [
+    ("""
+     from evaltui import version
+
+     @version("1.1", valid_for="single-turn QA", why="multi-hop cases")
+     def metric(predictions, references):
+         return 1.0
+     """, VersionInfo("1.1", "single-turn QA", "multi-hop cases", "decorator")),
+    ("""
+     import evaltui
+
+     @evaltui.version("2.0")
+     def metric(p, r):
+         return 1.0
+     """, VersionInfo("2.0", None, None, "decorator")),
+    ("""
+     from evaltui import eval
+
+     @eval.version(version="3", why="new rubric", valid_for="English")
+     def metric(p, r):
+         return 1.0
+     """, VersionInfo("3", "English", "new rubric", "decorator")),
+    ("""
+     import evaltui
+
+     @evaltui.version("1.2", "mixed", why="positional then keyword")
+     async def metric(p, r):
+         return 1.0
+     """, VersionInfo("1.2", "mixed", "positional then keyword", "decorator")),
+    ("""
+     import evaltui
+
+     class Suite:
+         @staticmethod
+         @evaltui.version(
+             "4.0b1",
+             valid_for="a method in a class",
+         )
+         def metric(p, r):
+             return 1.0
+     """, VersionInfo("4.0b1", "a method in a class", None, "decorator")),
+    ("""
+     import functools
+     import evaltui
+
+     @functools.lru_cache()
+     @evaltui.scorer
+     @evaltui.version(3.0)
+     def metric(prediction, reference):
+         return 1.0
+     """, VersionInfo("3.0", None, None, "decorator")),
+    ("""
+     import evaltui
+
+     @evaltui.version(2, valid_for="implicit " "concatenation", why=None)
+     def metric(p, r):
+         return 1.0
+     """, VersionInfo("2", "implicit concatenation", None, "decorator")),
+    ("""
+     # -*- coding: utf-8 -*-
+     import evaltui
+
+     def metric(p, r):  # an undecorated function of the same name, nested deeper, is not it
+         pass
+
+     class Other:
+         @evaltui.version("9")
+         def metric(self):
+             pass
+     """, None),
+]
+
+
+@pytest.mark.parametrize(("code", "expected"), GOOD_DECORATORS[:-1])
+def test_decorator_forms_on_text_and_bytes(code, expected):
+    assert from_decorator(src(code), "metric", filename="evals/m.py") == expected
+    assert from_decorator(src(code).encode(), "metric", filename="evals/m.py") == expected
+
+
+def test_first_definition_is_the_top_level_one():
+    with pytest.raises(VersionSourceError, match=r"^evals/m.py:4: 'metric' has no @version\(\.\.\.\) decorator"):
+        from_decorator(src(GOOD_DECORATORS[-1][0]), "metric", filename="evals/m.py")
+
+
+@pytest.mark.parametrize(("code", "expected"), GOOD_DECORATORS[:-1])
+def test_decorator_forms_on_files_through_resolve(tmp_path, code, expected):
+    write(tmp_path, "evals/m.py", src(code))
+    ev = Eval(name="e", version_from="evals/m.py:metric")
+    assert resolve(ev, working_tree_reader(tmp_path)) == expected
+
+
+def test_runtime_and_static_reading_agree(tmp_path):
+    """What the decorator sets when imported equals what `ast` reads without importing."""
+    for i, (code, expected) in enumerate(GOOD_DECORATORS[:4]):
+        path = write(tmp_path, f"mod{i}.py", src(code))
+        spec = importlib.util.spec_from_file_location(f"evaltui_test_mod{i}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        fn = module.metric
+        assert (fn.__evaltui_version__, fn.__evaltui_valid_for__, fn.__evaltui_why__) == (
+            expected.version, expected.valid_for, expected.why)
+
+
+MALFORMED = [
+    ("""
+     import evaltui
+     VERSION = "1.0"
+
+     @evaltui.version(VERSION)
+     def metric(p, r): ...
+     """, r"^evals/m.py:4: @version on 'metric': version must be a literal string or number \(it is read "
+          r"without running the code\), got VERSION$"),
+    ("""
+     import evaltui
+     @evaltui.version("1.0", why=f"{1}")
+     def metric(p, r): ...
+     """, r"^evals/m.py:2: @version on 'metric': why must be a literal string or number"),
+    ("""
+     import evaltui
+     @evaltui.version(valid_for="QA")
+     def metric(p, r): ...
+     """, r"^evals/m.py:2: @version\(\.\.\.\) on 'metric' has no version; e.g. @evaltui.version\(\"1.1\""),
+    ("""
+     import evaltui
+     @evaltui.version("1", "a", "b", "c")
+     def metric(p, r): ...
+     """, r"^evals/m.py:2: @version on 'metric' takes at most 3 arguments \(version, valid_for, why\), got 4$"),
+    ("""
+     import evaltui
+     @evaltui.version("1", reason="x")
+     def metric(p, r): ...
+     """, r"^evals/m.py:2: @version on 'metric': unexpected argument 'reason'; expected version, valid_for, why$"),
+    ("""
+     import evaltui
+     @evaltui.version("1", version="2")
+     def metric(p, r): ...
+     """, r"^evals/m.py:2: @version on 'metric': 'version' is given twice$"),
+    ("""
+     import evaltui
+     @evaltui.version("1", **META)
+     def metric(p, r): ...
+     """, r"^evals/m.py:2: @version on 'metric': \*\*arguments cannot be read"),
+    ("""
+     import evaltui
+     @evaltui.version("1", valid_for=3)
+     def metric(p, r): ...
+     """, r"^evals/m.py:2: @version on 'metric': valid_for must be a string, got an integer$"),
+    ("""
+     import evaltui
+     @evaltui.version(True)
+     def metric(p, r): ...
+     """, r"^evals/m.py:2: @version on 'metric': expected a version like \"1.1\", got the boolean True$"),
+    ("""
+     import evaltui
+     @evaltui.version("  ")
+     def metric(p, r): ...
+     """, r"^evals/m.py:2: @version on 'metric': expected a version like \"1.1\", got an empty string$"),
+    ("""
+     import evaltui
+     @evaltui.version
+     def metric(p, r): ...
+     """, r"^evals/m.py:2: @version on 'metric' needs its arguments, e.g. @evaltui.version\("),
+    ("""
+     import evaltui
+     @evaltui.version("1")
+     @evaltui.version("2")
+     def metric(p, r): ...
+     """, r"^evals/m.py:3: 'metric' has more than one @version\(\.\.\.\) decorator; keep one$"),
+    ("""
+     import evaltui
+
+     @evaltui.scorer
+     def metric(p, r): ...
+     """, r"^evals/m.py:4: 'metric' has no @version\(\.\.\.\) decorator; add one, e.g. @evaltui.version\("),
+    ("""
+     import evaltui
+
+     @evaltui.version("1")
+     def metric(p, r)
+         return 1
+     """, r"^evals/m.py:4: cannot parse Python \((expected ':'|invalid syntax)\)$"),
+    ("""
+     import evaltui
+
+     @evaltui.version("1")
+     def metrics(p, r): ...
+     """, r"^evals/m.py:4: no function 'metric'; did you mean 'metrics'\?$"),
+    ("""
+     def unrelated(): ...
+     """, r"^evals/m.py: no function 'metric'$"),
+]
+
+
+@pytest.mark.parametrize(("code", "pattern"), MALFORMED)
+def test_malformed_decorators(code, pattern):
+    for source in (src(code), src(code).encode()):
+        with pytest.raises(VersionSourceError, match=pattern) as info:
+            from_decorator(source, "metric", filename="evals/m.py")
+        assert isinstance(info.value, EvaltuiError)
+        assert "\n" not in str(info.value)
+
+
+def test_malformed_decorator_on_a_file(tmp_path):
+    write(tmp_path, "evals/m.py", src(MALFORMED[0][0]))
+    with pytest.raises(VersionSourceError, match=r"^evals/m.py:4: @version on 'metric': version must be a literal"):
+        resolve(Eval(name="e", version_from="evals/m.py:metric"), working_tree_reader(tmp_path))
+
+
+def test_unparseable_bytes():
+    with pytest.raises(VersionSourceError, match=r"^evals/m.py(:\d+)?: cannot parse Python"):
+        from_decorator(b"def f():\n\x00\n", "f", filename="evals/m.py")
+    with pytest.raises(VersionSourceError, match=r"^evals/m.py:1: cannot parse Python"):
+        from_decorator(b"x = '\xff\xfe'\n", "f", filename="evals/m.py")
+
+
+# -- keys in YAML, JSON and TOML files --------------------------------------------------------
+
+YAML = """\
+metadata:
+  version: 3.0
+  valid_for: grade-school maths
+  why: fixed 12 wrong references
+tasks:
+  - name: first
+    version: 2
+  - name: second
+    version: "1.10"
+    why: renamed
+numbers:
+  1: one
+dated:
+  version: 2026-01-05
+empty:
+  version:
+flag:
+  version: yes
+"""
+JSON = '{"metadata": {"version": 1.5, "valid_for": "JSON", "why": 7}, "list": [{"version": "0.9"}]}'
+TOML = '[metadata]\nversion = 2.0\nwhy = "toml why"\n[[tasks]]\nversion = 4\n'
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "dotted", "expected"),
+    [
+        (YAML, ".yaml", "metadata.version",
+         VersionInfo("3.0", "grade-school maths", "fixed 12 wrong references", "key")),
+        (YAML, ".yml", "tasks.0.version", VersionInfo("2", None, None, "key")),
+        (YAML, ".yaml", "tasks.1.version", VersionInfo("1.10", None, "renamed", "key")),
+        (YAML, ".yaml", "numbers.1", VersionInfo("one", None, None, "key")),
+        (YAML, ".yaml", "dated.version", VersionInfo("2026-01-05", None, None, "key")),
+        (JSON, ".json", "metadata.version", VersionInfo("1.5", "JSON", None, "key")),  # a non-text why is ignored
+        (JSON, ".json", "list.0.version", VersionInfo("0.9", None, None, "key")),
+        (TOML, ".toml", "metadata.version", VersionInfo("2.0", None, "toml why", "key")),
+        (TOML, ".toml", "tasks.0.version", VersionInfo("4", None, None, "key")),
+    ],
+)
+def test_keys_on_text_bytes_and_files(tmp_path, content, suffix, dotted, expected):
+    assert from_key(content, suffix, dotted, filename="f") == expected
+    assert from_key(content.encode(), suffix, dotted, filename="f") == expected
+    write(tmp_path, f"tasks/config{suffix}", content)
+    ev = Eval(name="e", version_from=f"tasks/config{suffix}#{dotted}")
+    assert resolve(ev, working_tree_reader(tmp_path)) == expected
+
+
+@pytest.mark.parametrize(
+    ("content", "suffix", "dotted", "message"),
+    [
+        (YAML, ".yaml", "metadata.versoin",
+         "tasks/x.yaml: no key 'versoin' under metadata (keys there: version, valid_for, why); "
+         "looking for 'metadata.versoin'"),
+        (YAML, ".yaml", "meta.version",
+         "tasks/x.yaml: no key 'meta' under the top level (keys there: metadata, tasks, numbers, dated, empty, "
+         "flag); looking for 'meta.version'"),
+        (YAML, ".yaml", "tasks.5.version",
+         "tasks/x.yaml: tasks is a list of 2; '5' is not an index in it (looking for 'tasks.5.version')"),
+        (YAML, ".yaml", "tasks.first.version",
+         "tasks/x.yaml: tasks is a list of 2; 'first' is not an index in it (looking for 'tasks.first.version')"),
+        (YAML, ".yaml", "metadata.version.major",
+         "tasks/x.yaml: metadata.version is a number, not a table, so it has no key 'major' "
+         "(looking for 'metadata.version.major')"),
+        (YAML, ".yaml", "empty.version", "tasks/x.yaml: 'empty.version' is empty; give it a version like \"1.1\""),
+        (YAML, ".yaml", "flag.version",
+         "tasks/x.yaml: 'flag.version': expected a version like \"1.1\", got the boolean True"),
+        (YAML, ".yaml", "metadata",
+         "tasks/x.yaml: 'metadata': expected a version like \"1.1\", got a table"),
+        (YAML, ".yaml", "metadata..version",
+         "tasks/x.yaml: 'metadata..version' is not a dotted key; expected e.g. 'metadata.version'"),
+        ("a: [1,\n", ".yaml", "a", None),
+        ('{"a": 1,}', ".json", "a", None),
+        ("a = ", ".toml", "a", None),
+        ("a: 2026-13-45\n", ".yaml", "a", None),
+        ("a = 1", ".ini", "a", "tasks/x.ini: unsupported file type '.ini'; expected .yaml, .yml, .json or .toml"),
+        ('{"v": NaN}', ".json", "v", "tasks/x.json: 'v': expected a version like \"1.1\", got nan"),
+    ],
+)
+def test_key_problems(content, suffix, dotted, message):
+    filename = f"tasks/x{suffix}"
+    with pytest.raises(VersionSourceError) as info:
+        from_key(content, suffix, dotted, filename=filename)
+    if message is not None:
+        assert str(info.value) == message
+    assert str(info.value).startswith(filename)
+    if suffix in (".yaml", ".json") and "cannot parse" in str(info.value) and "13-45" not in content:
+        assert str(info.value).startswith(f"{filename}:")  # with the line the parser gives
+
+
+def test_yaml_parse_error_names_its_line():
+    with pytest.raises(VersionSourceError, match=r"^tasks/x.yaml:3: cannot parse YAML: mapping values are not "):
+        from_key("a: 1\nb: 2\n  c: 3\nd: 4\n", ".yaml", "a", filename="tasks/x.yaml")
+    with pytest.raises(VersionSourceError, match=r"^tasks/x.json:2: cannot parse JSON: "):
+        from_key('{"a": 1,\n}', ".json", "a", filename="tasks/x.json")
+
+
+# -- inline, missing files and the reader -------------------------------------------------------
+
+
+def test_inline_version():
+    ev = Eval(name="e", dataset="d.jsonl", version="2.0", valid_for="English", why="new rubric")
+    assert resolve(ev, lambda path: None) == VersionInfo("2.0", "English", "new rubric", "inline")
+
+
+def test_no_version_declared():
+    assert resolve(Eval(name="e", dataset="d.jsonl"), lambda path: None) == VersionInfo(None, source="none")
+
+
+def test_version_from_wins_over_inline(tmp_path):
+    write(tmp_path, "v.json", '{"version": "5"}')
+    ev = Eval(name="e", version_from="v.json#version", version="1")
+    assert resolve(ev, working_tree_reader(tmp_path)).version == "5"
+
+
+@pytest.mark.parametrize("spec", ["evals/gone.py:metric", "tasks/gone.yaml#a.b"])
+def test_missing_file(tmp_path, spec):
+    path = spec.split("#")[0].split(":")[0]
+    with pytest.raises(VersionSourceError, match=rf"^{path}: file not found$"):
+        resolve(Eval(name="e", version_from=spec), working_tree_reader(tmp_path))
+
+
+def test_resolve_reads_blobs_through_any_reader():
+    """Old commits are read from blobs: the reader is a function of a path, not the disk."""
+    blobs = {"evals/m.py": b"import evaltui\n@evaltui.version('0.1')\ndef metric(p, r): ...\n",
+             "tasks/t.yaml": b"meta:\n  version: 7\n"}
+    assert resolve(Eval(name="a", version_from="evals/m.py:metric"), blobs.get).version == "0.1"
+    assert resolve(Eval(name="b", version_from="tasks/t.yaml#meta.version"), blobs.get).version == "7"
+
+
+def test_reader_never_leaves_the_working_tree(tmp_path):
+    root = tmp_path / "repo"
+    write(root, "inside.txt", "in")
+    write(tmp_path, "outside.txt", "out")
+    os.symlink(tmp_path / "outside.txt", root / "link.txt")
+    read = working_tree_reader(root)
+    assert read("inside.txt") == b"in"
+    assert read("../outside.txt") is None
+    assert read(str(tmp_path / "outside.txt")) is None
+    assert read("link.txt") is None
+    assert read("missing.txt") is None
+    assert read(".") is None  # a directory
+    assert read("bad\0name") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(3.0, "3.0"), (2, "2"), ("  1.1 ", "1.1"), (1.10, "1.1"), (1e-05, "1e-05"), ("v2", "v2")],
+)
+def test_normalise(value, text):
+    assert versions.normalise(value) == text
+
+
+@pytest.mark.parametrize("value", [True, float("inf"), "", None, [1], {"a": 1}])
+def test_normalise_rejects(value):
+    with pytest.raises(VersionSourceError, match=r"expected a version like \"1.1\""):
+        versions.normalise(value)
+
+
+# -- robustness -------------------------------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(content=st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode)),
+       suffix=st.sampled_from([".py", ".yaml", ".json", ".toml"]),
+       dotted=st.sampled_from(["a", "a.b", "0", "a.0.b", "version"]))
+def test_any_content_gives_a_version_or_a_version_source_error(content, suffix, dotted):
+    try:
+        if suffix == ".py":
+            info = from_decorator(content, "metric", filename="m.py")
+        else:
+            info = from_key(content, suffix, dotted, filename=f"x{suffix}")
+    except VersionSourceError as exc:
+        assert str(exc) and "\n" not in str(exc)
+    else:
+        assert isinstance(info.version, str) and info.version
+
+
+# -- the runtime decorators ---------------------------------------------------------------------
+
+
+def test_version_decorator_marks_and_returns_the_same_function():
+    def metric(predictions, references):
+        return 0.5
+
+    marked = evaltui.version("1.1", valid_for="QA", why="more cases")(metric)
+    assert marked is metric
+    assert (metric.__evaltui_version__, metric.__evaltui_valid_for__, metric.__evaltui_why__) == (
+        "1.1", "QA", "more cases")
+    assert metric([], []) == 0.5
+
+
+def test_version_decorator_keywords_numbers_and_async():
+    @evaltui.version(version=3.0, why="w")
+    async def metric(p, r):
+        return 1.0
+
+    assert metric.__evaltui_version__ == "3.0" and metric.__evaltui_why__ == "w"
+    assert metric.__evaltui_valid_for__ is None
+    assert asyncio.run(metric(1, 2)) == 1.0
+
+
+def test_eval_namespace_import():
+    from evaltui import eval
+
+    @eval.version("2", valid_for="via eval")
+    def metric(p, r):
+        return 1
+
+    @eval.scorer
+    def exact(prediction, reference):
+        return prediction == reference
+
+    assert metric.__evaltui_version__ == "2" and metric.__evaltui_valid_for__ == "via eval"
+    assert exact.__evaltui_scorer__ is True
+    assert eval.version is evaltui.version and eval.scorer is evaltui.scorer
+    assert "eval" not in evaltui.__all__  # `from evaltui import *` leaves the builtin alone
+
+
+def test_scorer_bare_and_called():
+    def exact(prediction, reference):
+        return prediction == reference
+
+    assert evaltui.scorer(exact) is exact
+    assert exact.__evaltui_scorer__ is True and exact.__evaltui_aggregate__ is None
+
+    def close(prediction, reference):
+        return 1.0
+
+    assert evaltui.scorer(aggregate=max)(close) is close
+    assert close.__evaltui_aggregate__ is max
+
+
+def test_version_decorator_without_arguments_is_a_clear_error():
+    with pytest.raises(TypeError, match=r"needs a version, e\.g\. @evaltui\.version\(\"1\.1\""):
+        @evaltui.version  # type: ignore[arg-type]
+        def metric(p, r):
+            return 1
+
+
+def test_public_api():
+    assert set(evaltui.__all__) == {"version", "scorer", "__version__"}
+    assert evaltui.__version__.count(".") >= 1
