@@ -89,7 +89,8 @@ def timed(code: str, *args: str) -> float:
         env = {"PATH": "/usr/bin:/bin", "HOME": home, "XDG_CONFIG_HOME": home, "XDG_CACHE_HOME": home,
                "TERM": "xterm-256color"}
         start = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
+        proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
+                              timeout=120)
         elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"run failed:\n{proc.stderr[-3000:]}")

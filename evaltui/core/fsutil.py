@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
@@ -24,16 +25,33 @@ def atomic_write(path: Path, data: str | bytes, encoding: str = "utf-8") -> None
         raise
 
 
+@functools.lru_cache(maxsize=64)
+def _real(root: str) -> str:
+    return os.path.realpath(root)
+
+
 def inside(root: Path, relative: str) -> Path | None:
     """`root/relative` resolved (symlinks followed) when it stays inside `root`, else None."""
-    if not relative or Path(relative).is_absolute():
+    if not relative or os.path.isabs(relative):
         return None
-    target = (root / relative).resolve()
-    try:
-        target.relative_to(root.resolve())
-    except ValueError:
-        return None
-    return target
+    real_root = _real(str(root))
+    parts = relative.replace("\\", "/").split("/")
+    if ".." not in parts:
+        # The common case, checked with one lstat per component below the root instead of
+        # resolving the whole path: no component is a link, so nothing can lead outside.
+        current = real_root
+        for part in parts:
+            if part in ("", "."):
+                continue
+            current = os.path.join(current, part)
+            if os.path.islink(current):
+                break
+        else:
+            return Path(current)
+    target = os.path.realpath(os.path.join(real_root, relative))
+    if target == real_root or target.startswith(real_root.rstrip(os.sep) + os.sep):
+        return Path(target)
+    return None
 
 
 def glob_regex(pattern: str) -> re.Pattern[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from evaltui.core import versions
 from evaltui.core.errors import VersionSourceError
-from evaltui.core.registry import Eval, Registry
+from evaltui.core.registry import Eval, Registry, load_registry
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,12 @@ def read_dataset(root: Path, path: str) -> DatasetInfo:
     return DatasetInfo(path, cases, ordered, tuple(bad))
 
 
-def summarize(registry: Registry) -> tuple[EvalSummary, ...]:
-    """A summary per eval, in `evals.toml` order. One broken eval never hides the others."""
+def summarize(registry: Registry, *, datasets: bool = True) -> tuple[EvalSummary, ...]:
+    """A summary per eval, in `evals.toml` order. One broken eval never hides the others.
+
+    `datasets=False` leaves `dataset` empty: the list does not need case counts, and a large
+    dataset should be read only when its eval is opened.
+    """
     read = versions.working_tree_reader(registry.root)
     out = []
     for ev in registry.evals.values():
@@ -75,6 +79,12 @@ def summarize(registry: Registry) -> tuple[EvalSummary, ...]:
             info, error = versions.resolve(ev, read), None
         except VersionSourceError as exc:
             info, error = versions.VersionInfo(None, source="error"), str(exc)
-        dataset = read_dataset(registry.root, ev.dataset) if ev.dataset else None
+        dataset = read_dataset(registry.root, ev.dataset) if ev.dataset and datasets else None
         out.append(EvalSummary(ev, info, error, registry.eval_files(ev.name), dataset))
     return tuple(out)
+
+
+def load_overview(root: Path) -> tuple[Registry, tuple[EvalSummary, ...]]:
+    """Registry (not strict: problems ride along) and list summaries; `RegistryError` if unreadable."""
+    registry = load_registry(root, strict=False)
+    return registry, summarize(registry, datasets=False)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
+from threading import Thread
 from typing import Iterable
 
 from textual.app import App, SystemCommand
@@ -10,6 +12,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 
 from evaltui.core.errors import Problem
+from evaltui.core.overview import load_overview
 from evaltui.core.registry import Registry
 from evaltui.tui.commands import EvalsProvider
 from evaltui.tui.config import UserConfig
@@ -36,22 +39,27 @@ class EvaltuiApp(App):
         self.root = Path(root)
         self.config = config or UserConfig.load()
         self.registry: Registry | None = None
-
-    def on_mount(self) -> None:
-        themes, problems = shipped_themes()
+        # Reading evals.toml starts now, in a thread, so it overlaps Textual's own start-up;
+        # the main screen's loader picks the result up (and does every later reload itself).
+        self.prefetch: Future | None = _start_prefetch(self.root)
+        themes, self._setting_problems = shipped_themes()
         for theme in themes:
             self.register_theme(theme)
         wanted = self.config.theme or DEFAULT_THEME
         if wanted not in self.available_themes:
-            problems.append(f"theme {wanted!r} is not available; using {DEFAULT_THEME}")
+            self._setting_problems.append(f"theme {wanted!r} is not available; using {DEFAULT_THEME}")
             wanted = DEFAULT_THEME if DEFAULT_THEME in self.available_themes else "textual-dark"
         self.theme = wanted
-        self.theme_changed_signal.subscribe(self, self._remember_theme)
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
-        for message in [*problems, *self.config.problems]:
+
+    def get_default_screen(self) -> Screen:
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        self.theme_changed_signal.subscribe(self, self._remember_theme)
+        for message in [*self._setting_problems, *self.config.problems]:
             self.notify(message, title="Settings", severity="warning", timeout=8)
-        self.push_screen(MainScreen())
 
     def _remember_theme(self, theme) -> None:
         if theme.name != self.config.theme:
@@ -87,7 +95,7 @@ class EvaltuiApp(App):
 
     def select_eval(self, name: str) -> None:
         """Show eval `name` on the main screen (from the palette and other screens)."""
-        while not isinstance(self.screen, MainScreen) and len(self.screen_stack) > 2:
+        while not isinstance(self.screen, MainScreen) and len(self.screen_stack) > 1:
             self.pop_screen()
         main = self._main()
         if main is not None:
@@ -101,3 +109,17 @@ class EvaltuiApp(App):
             if isinstance(screen, MainScreen):
                 return screen
         return None
+
+
+def _start_prefetch(root: Path) -> Future:
+    """Run `load_overview(root)` in a daemon thread; the future carries its result or error."""
+    future: Future = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(load_overview(root))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever takes the result
+            future.set_exception(exc)
+
+    Thread(target=run, name="evaltui-prefetch", daemon=True).start()
+    return future

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from textual.message import Message
 
 from evaltui.core.errors import Problem
-from evaltui.core.overview import EvalSummary
+from evaltui.core.overview import DatasetInfo, EvalSummary
 from evaltui.core.registry import Registry
 
 
@@ -38,3 +38,11 @@ class EvalsShown(Message):
     """The eval list shows rows for the first time after a load; used to time start-up."""
 
     count: int
+
+
+@dataclass
+class DatasetRead(Message):
+    """An eval's dataset was counted (cases, tags) for the Overview."""
+
+    eval: str
+    info: DatasetInfo

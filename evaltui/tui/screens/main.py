@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,10 +12,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from evaltui.core.errors import RegistryError
-from evaltui.core.overview import summarize
-from evaltui.core.registry import load_registry
+from evaltui.core.overview import load_overview, read_dataset
 from evaltui.core.textsafe import clean
-from evaltui.tui.messages import EvalSelected, RegistryFailed, RegistryLoaded
+from evaltui.tui.messages import DatasetRead, EvalSelected, EvalsShown, RegistryFailed, RegistryLoaded
 from evaltui.tui.widgets.eval_list import EvalList
 from evaltui.tui.widgets.overview import Overview
 
@@ -49,18 +50,38 @@ class MainScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(EvalList).table.focus()
-        self.load()
+        prefetch = getattr(self.app, "prefetch", None)
+        if prefetch is not None and prefetch.done() and prefetch.exception() is None:
+            # Already read while the app started: show it in the first frame.
+            self.app.prefetch = None  # type: ignore[attr-defined]
+            self._loaded(RegistryLoaded(*prefetch.result()))
+        else:
+            self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load(self) -> None:
         """Read `evals.toml` and summarise every eval, off the UI thread."""
-        root = self.app.root  # type: ignore[attr-defined]
+        prefetch, self.app.prefetch = getattr(self.app, "prefetch", None), None  # type: ignore[attr-defined]
         try:
-            registry = load_registry(root, strict=False)
+            result = prefetch.result() if prefetch is not None else load_overview(self.app.root)  # type: ignore[attr-defined]
         except RegistryError as exc:
             self.post_message(RegistryFailed(exc.problems))
             return
-        self.post_message(RegistryLoaded(registry, summarize(registry)))
+        self.post_message(RegistryLoaded(*result))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="dataset")
+    def read_dataset(self, name: str, path: str) -> None:
+        """Count an eval's cases and tags when it is first shown."""
+        self.post_message(DatasetRead(name, read_dataset(self.app.root, path)))  # type: ignore[attr-defined]
+
+    @on(DatasetRead)
+    def _dataset_read(self, message: DatasetRead) -> None:
+        summary = self.summaries.get(message.eval)
+        if summary is None:
+            return
+        self.summaries[message.eval] = replace(summary, dataset=message.info)
+        if self.query_one(EvalList).current == message.eval:
+            self.query_one(Overview).show(self.summaries[message.eval], self.app.registry)  # type: ignore[attr-defined]
 
     @on(RegistryLoaded)
     def _loaded(self, message: RegistryLoaded) -> None:
@@ -75,6 +96,8 @@ class MainScreen(Screen):
         self.query_one(EvalList).set_summaries(message.summaries)
         if self.focused is None:
             self.query_one(EvalList).table.focus()
+        # Posted to the app itself: it is an app-level event (start-up timing, other screens).
+        self.app.post_message(EvalsShown(count))
         if registry.errors:
             self.app.show_problems(registry.problems, count)  # type: ignore[attr-defined]
 
@@ -86,7 +109,10 @@ class MainScreen(Screen):
     @on(EvalSelected)
     def _selected(self, message: EvalSelected) -> None:
         registry = getattr(self.app, "registry", None)
-        self.query_one(Overview).show(self.summaries.get(message.name) if message.name else None, registry)
+        summary = self.summaries.get(message.name) if message.name else None
+        self.query_one(Overview).show(summary, registry)
+        if summary is not None and summary.dataset is None and summary.eval.dataset:
+            self.read_dataset(summary.name, summary.eval.dataset)
 
     def action_focus_evals(self) -> None:
         self.query_one(EvalList).table.focus()

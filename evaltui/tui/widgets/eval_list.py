@@ -10,7 +10,7 @@ from textual.widgets import DataTable, Input
 
 from evaltui.core.overview import EvalSummary
 from evaltui.core.textsafe import clean
-from evaltui.tui.messages import EvalSelected, EvalsShown
+from evaltui.tui.messages import EvalSelected
 
 COLUMNS = (("name", "eval"), ("version", "ver"), ("valid_for", "valid for"), ("owner", "owner"),
            ("covers", "covers"))
@@ -35,12 +35,10 @@ class EvalList(Vertical):
         super().__init__(**kwargs)
         self.summaries: tuple[EvalSummary, ...] = ()
         self.shown: list[str] = []
-        self._announced = False
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter: words in name, version, owner, covers…  (esc clears)", id="filter")
         table = EvalTable(id="evals", cursor_type="row", zebra_stripes=False)
-        table.loading = True
         yield table
 
     def on_mount(self) -> None:
@@ -55,7 +53,6 @@ class EvalList(Vertical):
     def set_summaries(self, summaries: tuple[EvalSummary, ...]) -> None:
         """Replace the rows, keeping the filter and, where it still exists, the selected eval."""
         self.summaries = summaries
-        self.table.loading = False
         self.refill()
 
     def refill(self) -> None:
@@ -72,9 +69,6 @@ class EvalList(Vertical):
         if selected in self.shown:
             table.move_cursor(row=self.shown.index(selected))
         self.post_message(EvalSelected(self.current))
-        if not self._announced and self.summaries:
-            self._announced = True
-            self.post_message(EvalsShown(len(self.shown)))
 
     @staticmethod
     def cells(s: EvalSummary) -> list[Text]:

@@ -52,6 +52,8 @@ def render_overview(summary: EvalSummary, registry: Registry, colors: dict[str, 
         _row(grid, "dataset", text)
         if ds.tags:
             _row(grid, "case tags", ", ".join(f"{t} ({n})" for t, n in ds.tags[:12]))
+    elif ev.dataset:
+        _row(grid, "dataset", Text.assemble(clean(ev.dataset), ("  counting cases…", "dim")))
     else:
         _row(grid, "dataset", "–")
     covers = Text()
