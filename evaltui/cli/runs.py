@@ -1,0 +1,289 @@
+"""`run`, `runs`, `cache` and `report`: running evals against models and reading the results."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from evaltui.cli.common import print_json, registry_from
+from evaltui.core import runner, store
+from evaltui.core.execution import JobCancelled, JobFailed, JobFinished, JobProgress, JobStarted, RunWarning
+from evaltui.core.textsafe import clean, one_line
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("run", help="run evals against models (outputs cached, jobs in parallel)",
+                       description="Run each (eval, model) pair as a job, in parallel, with model outputs taken "
+                       "from the cache when the (model fingerprint, input) key is known. A record per job goes to "
+                       "state_dir/runs/. Exit 1 when a job fails or an eval with a threshold falls below it; "
+                       "Ctrl-C stops and keeps the jobs that finished.")
+    p.add_argument("evals", nargs="*", metavar="EVAL", help="evals to run (default: every runnable eval)")
+    p.add_argument("-m", "--model", action="append", default=[], metavar="MODEL",
+                   help="a model to run against; repeat for several (default: every model)")
+    p.add_argument("--rev", metavar="REV", help="run the evals' files as they were at REV (from git; the working "
+                   "tree is not touched); models come from the working tree")
+    p.add_argument("-j", "--jobs", type=_positive, default=None, metavar="N",
+                   help="jobs at once (default: the number of cores)")
+    p.add_argument("--concurrency", type=_positive, default=4, metavar="N",
+                   help="model calls in flight within one job (default: 4)")
+    p.add_argument("--no-cache", action="store_true", help="call every model afresh (outputs are still stored)")
+    p.add_argument("--json", action="store_true", help="print the run's records (without per-case results) as JSON")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("runs", help="list recorded runs",
+                       description="List the run records in state_dir/runs/, newest first.")
+    p.add_argument("eval", nargs="?", metavar="EVAL", help="only this eval's runs")
+    p.add_argument("--json", action="store_true", help="print JSON (records without per-case results)")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("cache", help="the model-output cache: stats or clear",
+                       description="Show what the output cache holds (entries per model fingerprint, size, and "
+                       "the hits and misses of recorded runs) or clear it.")
+    p.add_argument("action", choices=("stats", "clear"))
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_cache)
+
+    p = sub.add_parser("report", help="the pull-request report: old and new eval versions × baseline and candidate",
+                       description="For each eval changed between --base and --head (default: the working tree), "
+                       "run both versions against the baseline and the candidate model (reusing recorded runs) "
+                       "and write the 2×2 with cases added and removed, per-case flips and a paired test. "
+                       "Unchanged evals get baseline vs candidate.")
+    p.add_argument("--base", required=True, metavar="REF", help="the revision to compare against (e.g. main)")
+    p.add_argument("--head", metavar="REF", help="the new side (default: the working tree)")
+    p.add_argument("-m", "--model", action="append", default=[], metavar="MODEL",
+                   help="baseline then candidate (default: models named baseline and candidate, else the first "
+                   "two)")
+    p.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument("-j", "--jobs", type=_positive, default=None, metavar="N", help="jobs at once")
+    p.add_argument("--seed", type=int, default=0, help="seed of the paired bootstrap (default: 0)")
+    p.set_defaults(func=cmd_report)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+# -- run ----------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    jobs = runner.plan(registry, args.evals, args.model, rev=args.rev)
+    options = runner.RunOptions(jobs=args.jobs, concurrency=args.concurrency, use_cache=not args.no_cache)
+    now = dt.datetime.now(dt.timezone.utc)
+    if args.json:
+        result = runner.run(registry, jobs, options=options, now=now)
+        print_json({"runs": [r.summary() for r in result.records],
+                    "failed": [{"eval": f.job.eval, "model": f.job.model, "error": f.error} for f in result.failed],
+                    "cancelled": [{"eval": j.eval, "model": j.model} for j in result.cancelled],
+                    "below_threshold": [r.id for r in result.below_threshold],
+                    "warnings": list(result.warnings), "interrupted": result.interrupted})
+        return result.exit_code
+    if sys.stdout.isatty():
+        result = _run_with_bars(registry, jobs, options, now)
+    else:
+        result = runner.run(registry, jobs, options=options, now=now, on_event=_plain_line)
+    _print_summary(result)
+    return result.exit_code
+
+
+def _describe(record: store.RunRecord) -> str:
+    score = "—" if record.aggregate is None else f"{record.aggregate * 100:.1f}%" \
+        if 0 <= record.aggregate <= 1 else f"{record.aggregate:.4g}"
+    gate = ""
+    if record.threshold is not None:
+        gate = f", below threshold {record.threshold:g}" if record.below_threshold else f", threshold {record.threshold:g} met"
+    cache = f"cache {record.cache_hits} hit / {record.cache_misses} miss, model {record.fingerprint[:12]}"
+    if record.model_kind == "predictions":
+        cache = f"recorded predictions {record.fingerprint[:12]}"
+    return (f"{score} ({record.n_cases} cases, {record.n_errors} error{'s' * (record.n_errors != 1)}, {cache}, "
+            f"{record.duration:.2f} s{gate})")
+
+
+def _plain_line(event: Any, out: Any = None) -> None:
+    out = out or sys.stdout
+    if isinstance(event, JobStarted):
+        print(f"{event.job.label}: started, {event.total} cases, version {event.version or '?'}", file=out, flush=True)
+    elif isinstance(event, JobFinished):
+        print(f"{event.job.label}: {_describe(event.record)}", file=out, flush=True)
+    elif isinstance(event, JobFailed):
+        print(f"{event.job.label}: FAILED: {one_line(event.error, 300)}", file=out, flush=True)
+    elif isinstance(event, JobCancelled):
+        print(f"{event.job.label}: cancelled", file=out, flush=True)
+    elif isinstance(event, RunWarning):
+        where = f"{event.job.label}: " if event.job else ""
+        print(f"evaltui: warning: {where}{one_line(event.message, 400)}", file=sys.stderr, flush=True)
+
+
+def _run_with_bars(registry, jobs, options, now) -> runner.RunResult:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(highlight=False)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TextColumn("{task.fields[rate]:>9}"), TextColumn("hits {task.fields[hits]}"),
+               TextColumn("{task.fields[errors]}"), TimeElapsedColumn())
+    tasks: dict[runner.Job, Any] = {}
+    with Progress(*columns, console=console, transient=False) as progress:
+        for job in jobs:
+            tasks[job] = progress.add_task(clean(job.label), total=None, rate="", hits=0, errors="")
+
+        def on_event(event: Any) -> None:
+            job = getattr(event, "job", None)
+            task = tasks.get(job) if job is not None else None
+            if isinstance(event, JobStarted) and task is not None:
+                progress.update(task, total=event.total)
+            elif isinstance(event, JobProgress) and task is not None:
+                rate = f"{event.done / event.elapsed:,.0f}/s" if event.elapsed > 0 else ""
+                progress.update(task, completed=event.done, rate=rate, hits=event.cache_hits,
+                                errors=f"errors {event.errors}" if event.errors else "")
+            elif isinstance(event, JobFinished) and task is not None:
+                progress.update(task, completed=event.record.n_cases, total=event.record.n_cases or 1,
+                                description=f"[green]✓[/] {clean(job.label)}  {_describe_short(event.record)}")
+            elif isinstance(event, JobFailed) and task is not None:
+                progress.update(task, description=f"[red]✗[/] {clean(job.label)}  failed")
+            elif isinstance(event, JobCancelled) and task is not None:
+                progress.update(task, description=f"[yellow]■[/] {clean(job.label)}  cancelled")
+            elif isinstance(event, RunWarning):
+                progress.console.print(f"[yellow]warning[/]: {clean(event.message, keep_newlines=False)}",
+                                       markup=True, highlight=False)
+
+        return runner.run(registry, jobs, options=options, now=now, on_event=on_event)
+
+
+def _describe_short(record: store.RunRecord) -> str:
+    if record.aggregate is None:
+        return "—"
+    return f"{record.aggregate * 100:.1f}%" if 0 <= record.aggregate <= 1 else f"{record.aggregate:.4g}"
+
+
+def _print_summary(result: runner.RunResult) -> None:
+    for failure in result.failed:
+        print(f"failed: {failure.job.label}: {one_line(failure.error, 400)}")
+    for record in result.below_threshold:
+        print(f"below threshold: {record.eval} × {record.model}: {_describe_short(record)} < {record.threshold:g}")
+    if result.interrupted:
+        print(f"interrupted: {len(result.records)} job(s) recorded, {len(result.cancelled)} cancelled")
+    elif sys.stdout.isatty():
+        print(f"{len(result.records)} run record(s) written")
+
+
+# -- runs ---------------------------------------------------------------------------------------
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    listing = store.list_records(registry.state_dir, args.eval)
+    if args.eval and not listing.records:
+        registry.eval(args.eval)  # an unknown name (with no records either) is an error with a suggestion
+    for warning in listing.warnings:
+        print(f"evaltui: warning: {warning}", file=sys.stderr)
+    if args.json:
+        print_json({"runs": [r.summary() for r in listing.records], "warnings": list(listing.warnings)})
+        return 0
+    if not listing.records:
+        print("no recorded runs" + (f" of {args.eval}" if args.eval else "") + "; start one with `evaltui run`")
+        return 0
+    from rich.table import Table
+
+    from evaltui.cli.common import console
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("when", "eval", "version", "code", "model", "score", "cases", "errors", "cache hit/miss", "id"):
+        table.add_column(col)
+    for r in listing.records:
+        code = r.eval_rev[:10] if r.eval_rev else ("working tree" + (" (dirty)" if r.dirty else ""))
+        score = "failed" if not r.ok else _describe_short(r)
+        table.add_row(r.time.astimezone().strftime("%Y-%m-%d %H:%M"), r.eval, r.eval_version or "?", code,
+                      r.model, score, str(r.n_cases), str(r.n_errors), f"{r.cache_hits}/{r.cache_misses}", r.id)
+    console().print(table)
+    return 0
+
+
+# -- cache --------------------------------------------------------------------------------------
+
+
+def cmd_cache(args: argparse.Namespace) -> int:
+    from evaltui.core.cache import OutputCache
+
+    registry = registry_from(args)
+    directory = registry.state_dir / "cache"
+    warnings: list[str] = []
+    if args.action == "clear":
+        count = OutputCache(directory, warn=warnings.append).clear() if directory.exists() else 0
+        for w in warnings:
+            print(f"evaltui: warning: {w}", file=sys.stderr)
+        if args.json:
+            print_json({"cleared": count})
+        else:
+            print(f"cleared {count} cache entries from {directory}")
+        return 0
+    if directory.exists():
+        with OutputCache(directory, warn=warnings.append) as cache:
+            stats = cache.stats()
+    else:
+        from evaltui.core.cache import CacheStats
+
+        stats = CacheStats(str(directory), 0, 0, 0, ())
+    for w in warnings:
+        print(f"evaltui: warning: {w}", file=sys.stderr)
+    records = store.list_records(registry.state_dir).records
+    names = {r.fingerprint: r.model for r in records}
+    hits = sum(r.cache_hits for r in records)
+    misses = sum(r.cache_misses for r in records)
+    if args.json:
+        data = stats.to_json()
+        data.update(models={fp: names.get(fp) for fp, _ in stats.fingerprints}, run_hits=hits, run_misses=misses)
+        print_json(data)
+        return 0
+    print(f"cache: {stats.directory}")
+    print(f"entries: {stats.entries} ({stats.batches} dataset batches), {stats.size_bytes / 1e6:.1f} MB")
+    for fp, count in stats.fingerprints:
+        print(f"  model {fp[:12]} ({names.get(fp, 'no recorded run')}): {count} outputs")
+    print(f"recorded runs: {hits} hits, {misses} misses")
+    return 0
+
+
+# -- report -------------------------------------------------------------------------------------
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from evaltui.core import report as reports
+    from evaltui.core.fsutil import atomic_write
+
+    registry = registry_from(args)
+    cancel = threading.Event()
+
+    def progress(event: Any) -> None:
+        if isinstance(event, (JobStarted, JobFinished, JobFailed, RunWarning)):
+            _plain_line(event, sys.stderr)
+
+    try:
+        result = reports.build_report(registry, args.base, args.head, args.model,
+                                      options=runner.RunOptions(jobs=args.jobs), on_event=progress, cancel=cancel,
+                                      now=dt.datetime.now(dt.timezone.utc), seed=args.seed)
+    except KeyboardInterrupt:
+        cancel.set()
+        return 130
+    text = (reports.to_markdown(result) if args.format == "markdown"
+            else json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+    for warning in result.warnings:
+        print(f"evaltui: warning: {one_line(warning, 400)}", file=sys.stderr)
+    if args.output:
+        atomic_write(Path(args.output), text)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 1 if result.failed else 0

@@ -1,0 +1,269 @@
+"""One job (an eval against a model) from dataset to run record, and the progress events it emits.
+
+This module runs inside worker processes as well as in the caller's process, so everything
+it receives and emits is a small picklable frozen dataclass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import signal
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Union
+
+from evaltui.core import models, store, versions
+from evaltui.core.cache import OutputCache
+from evaltui.core.datasets import load_dataset
+from evaltui.core.errors import EvaltuiError, VersionSourceError
+from evaltui.core.registry import Eval, Model
+from evaltui.core.scoring import Cancelled, MetricError, Tally, run_cases
+from evaltui.core.store import RunRecord
+
+
+# -- jobs and their events ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """One (eval, model) pair; `rev` is the commit the eval's files come from (None: the working tree)."""
+
+    eval: str
+    model: str
+    rev: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.eval} × {self.model}" + (f" @ {self.rev[:10]}" if self.rev else "")
+
+
+@dataclass(frozen=True)
+class JobStarted:
+    """A job has loaded its dataset and model and starts producing outputs."""
+
+    job: Job
+    total: int
+    version: str | None
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """Cases done so far (coalesced: at most one event per job every 0.1 s, plus the last)."""
+
+    job: Job
+    done: int
+    total: int
+    cache_hits: int
+    cache_misses: int
+    errors: int
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class JobFinished:
+    """A job ran to the end; its record is written."""
+
+    job: Job
+    record: RunRecord
+
+
+@dataclass(frozen=True)
+class JobFailed:
+    """A job could not produce a score (its metric raised, its dataset is broken); recorded when possible.
+
+    It may come without a `JobStarted` before it, when the job failed while loading.
+    """
+
+    job: Job
+    error: str
+    record: RunRecord | None = None
+
+
+@dataclass(frozen=True)
+class JobCancelled:
+    """A job was stopped before it finished; nothing was recorded for it."""
+
+    job: Job
+
+
+@dataclass(frozen=True)
+class RunWarning:
+    """Something the user should know that did not stop the run (a discarded cache, a missing version)."""
+
+    message: str
+    job: Job | None = None
+
+
+Event = Union[JobStarted, JobProgress, JobFinished, JobFailed, JobCancelled, RunWarning]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """Everything a worker needs to run one job, picklable (params are plain dicts)."""
+
+    job: Job
+    repo_root: str
+    tree_root: str  # where the eval's files are: the repository, or a revision's materialised tree
+    state_dir: str
+    eval: Eval
+    model: Model
+    commit: str | None
+    dirty: bool
+    time: dt.datetime
+    run: str
+    concurrency: int = 4
+    use_cache: bool = True
+    write: bool = True
+
+
+def plain(value: Any) -> Any:
+    """An Eval or Model with its params as a plain dict, so it can cross into a worker process."""
+    return replace(value, params=dict(value.params))
+
+
+def eval_files_sha256(ev: Eval, tree_root: Path, known: dict[str, str] | None = None) -> str:
+    """A hash of the eval's definition and the content of its files in `tree_root`."""
+    from evaltui.core import fsutil
+
+    root = Path(tree_root)
+    files = dict.fromkeys(ev.fixed_files)
+    for pattern in ev.globs:
+        for match in sorted(root.glob(pattern)):
+            if match.is_file():
+                files[match.relative_to(root).as_posix()] = None
+    digests = {}
+    for rel in sorted(files):
+        digests[rel] = (known or {}).get(rel) or (models.file_sha256(root / rel) if fsutil.inside(root, rel) else None)
+    definition = {"metric": ev.metric, "dataset": ev.dataset, "version_from": ev.version_from,
+                  "version": ev.version, "paths": list(ev.paths), "params": dict(ev.params)}
+    return models.sha256_bytes(models.canonical({"definition": definition, "files": digests}).encode())
+
+
+# -- running one job ------------------------------------------------------------------------
+
+
+def execute(spec: JobSpec, emit: Callable[[Any], None], cancelled: Callable[[], bool],
+            head: Callable[[], tuple[str | None, bool]] | None = None) -> RunRecord | None:
+    """Run one job, emit its events and write its record; None when it was cancelled.
+
+    `head`, when given, supplies (commit, dirty) for the record when the job ends, so a slow
+    `git status` can run while the job does.
+    """
+    job, ev, model = spec.job, spec.eval, spec.model
+    started = time.perf_counter()
+    tree = Path(spec.tree_root)
+    repo = Path(spec.repo_root)
+    base = dict(record_base(spec), eval_files_sha256="", dataset_sha256=None, eval_version=None,
+                fingerprint="", metric_kind="unknown")
+
+    def finish(record: RunRecord, event: Any) -> RunRecord:
+        if head is not None:
+            commit, dirty = head()
+            record = replace(record, commit=commit, dirty=dirty)
+        if spec.write:
+            record = store.write_record(Path(spec.state_dir), record)
+        event = replace(event, record=record)
+        emit(event)
+        return record
+
+    def fail(message: str, **fields: Any) -> RunRecord:
+        record = RunRecord(**{**base, **fields, "status": "failed", "error": message, "aggregate": None,
+                              "duration": time.perf_counter() - started})
+        return finish(record, JobFailed(job, message, record))
+
+    try:
+        base["fingerprint"] = models.fingerprint(model, repo)
+        try:
+            base["eval_version"] = versions.resolve(ev, versions.working_tree_reader(tree)).version
+        except VersionSourceError as exc:
+            emit(RunWarning(f"{ev.name}: version unknown ({exc})", job))
+        if not ev.metric or not ev.dataset:
+            return fail(f"eval {ev.name} has no {'metric' if not ev.metric else 'dataset'}; it cannot be run here")
+        dataset = load_dataset(tree, ev.dataset)
+        base.update(dataset_sha256=dataset.sha256, n_cases=len(dataset.ids),
+                    eval_files_sha256=eval_files_sha256(ev, tree, {ev.dataset: dataset.sha256}))
+    except EvaltuiError as exc:
+        return fail(str(exc))
+    tally = Tally(job, len(dataset.ids), emit, base["fingerprint"], JobProgress)
+    emit(JobStarted(job, len(dataset.ids), base["eval_version"], base["fingerprint"]))
+    cache = None
+    try:
+        if model.kind != "predictions":  # without `use_cache` it is written, not read
+            cache = OutputCache(Path(spec.state_dir) / "cache", warn=lambda m: emit(RunWarning(m, job)))
+        model_dir = (repo / (model.callable or "")).parent if model.kind == "callable" else repo
+        # The model's modules load first, from the working tree, so an old revision's tree
+        # (first on the path while the metric loads) cannot shadow them.
+        with models.user_code(repo, model_dir):
+            caller = models.open_caller(model, repo) if model.kind != "predictions" else None
+            with models.user_code(tree, (tree / ev.metric).parent):
+                metric = models.import_function(tree, ev.metric, f"metric {ev.name}:")
+                per_case = bool(getattr(metric, "__evaltui_scorer__", False))
+                base["metric_kind"] = "scorer" if per_case else "aggregate"
+                try:
+                    aggregate, scores, errors = run_cases(spec, dataset, caller, cache, tally, cancelled, metric,
+                                                          per_case)
+                finally:
+                    if caller is not None:
+                        caller.cancel()
+    except Cancelled:
+        emit(JobCancelled(job))
+        return None
+    except EvaltuiError as exc:
+        return fail(str(exc), cache_hits=tally.hits, cache_misses=tally.misses)
+    except MetricError as exc:
+        return fail(str(exc), ids=dataset.ids, scores=tuple(exc.scores), errors=tuple(exc.errors),
+                    n_errors=sum(e is not None for e in exc.errors), cache_hits=tally.hits,
+                    cache_misses=tally.misses)
+    finally:
+        if cache is not None:
+            cache.close()
+    tally.done = tally.total
+    tally.report(force=True)
+    record = RunRecord(**{**base, "status": "ok", "error": None, "aggregate": aggregate,
+                          "n_errors": sum(e is not None for e in errors), "cache_hits": tally.hits,
+                          "cache_misses": tally.misses, "duration": time.perf_counter() - started,
+                          "ids": dataset.ids, "scores": tuple(scores), "errors": tuple(errors)})
+    return finish(record, JobFinished(job, record))
+
+
+def record_base(spec: JobSpec) -> dict[str, Any]:
+    """The fields of a record known before the job runs."""
+    ev, model = spec.eval, spec.model
+    return {
+        "id": store.make_id(spec.time, ev.name, model.name, f"{spec.run}|{spec.job.rev or ''}"),
+        "time": spec.time, "run": spec.run, "commit": spec.commit, "dirty": spec.dirty, "eval": ev.name,
+        "eval_rev": spec.job.rev, "metric": ev.metric, "dataset": ev.dataset, "model": model.name,
+        "model_kind": model.kind, "threshold": ev.threshold, "n_cases": 0, "n_errors": 0, "cache_hits": 0,
+        "cache_misses": 0, "duration": 0.0,
+    }
+
+
+# -- the worker side of a process pool -------------------------------------------------------
+
+_QUEUE: Any = None
+_STOP: Any = None
+
+
+def init_worker(events: Any, stop: Any) -> None:
+    """Pool initializer: keep the event queue and the stop flag; leave Ctrl-C to the parent."""
+    global _QUEUE, _STOP
+    # Ctrl-C belongs to the parent, which turns it into a cancellation the workers see.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _QUEUE, _STOP = events, stop
+
+
+def work(index: int, spec: JobSpec) -> None:
+    """Run one job in a pool worker, its events (the last one terminal) going to the shared queue."""
+
+    def emit(event: Any) -> None:
+        _QUEUE.put((index, event))
+
+    try:
+        if _STOP.is_set():
+            emit(JobCancelled(spec.job))
+            return
+        execute(spec, emit, _STOP.is_set)
+    except BaseException as exc:
+        emit(JobFailed(spec.job, f"internal error: {models.describe(exc)}"))

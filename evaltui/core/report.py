@@ -1,0 +1,341 @@
+"""The pull-request report: (eval at base, eval at head) × (baseline, candidate), with flips and a paired test.
+
+For each eval whose definition or files differ between the two refs, both versions are run
+against both models (reusing any recorded run of the same eval files and model
+fingerprint), so "the metric moved" can be told from "the model got worse". Unchanged evals
+get baseline vs candidate on their one version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+from evaltui.core import history, models as model_fp, runner, stats, store, versions
+from evaltui.core.datasets import Dataset, DatasetError, load_dataset
+from evaltui.core.errors import EvaltuiError, VersionSourceError
+from evaltui.core.execution import Job, eval_files_sha256
+from evaltui.core.registry import FILENAME, Eval, Registry, parse_registry
+from evaltui.core.store import PASS_MARK, RunRecord
+from evaltui.core.textsafe import clean, one_line
+
+LIST_LIMIT = 10  # case ids shown per list in markdown
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """One eval's row of the report."""
+
+    eval: str
+    base_version: str | None
+    head_version: str | None
+    changed: bool
+    why: str | None
+    exists: tuple[bool, bool]  # (at base, at head)
+    scores: Mapping[str, tuple[float | None, float | None]]  # model -> (base, head)
+    cases_added: tuple[str, ...] = ()
+    cases_removed: tuple[str, ...] = ()
+    cases_changed: tuple[str, ...] = ()
+    flips: Mapping[str, tuple[tuple[str, ...], tuple[str, ...]]] = field(default_factory=dict)  # (to_fail, to_pass)
+    hard_added: Mapping[str, int] = field(default_factory=dict)  # added cases each model fails
+    test: stats.PairedTest | None = None  # candidate vs baseline at head
+    runs: Mapping[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "eval": self.eval, "base_version": self.base_version, "head_version": self.head_version,
+            "changed": self.changed, "why": self.why,
+            "scores": {m: {"base": b, "head": h} for m, (b, h) in self.scores.items()},
+            "cases_added": list(self.cases_added), "cases_removed": list(self.cases_removed),
+            "cases_changed": list(self.cases_changed),
+            "flips": {m: {"to_fail": list(f), "to_pass": list(p)} for m, (f, p) in self.flips.items()},
+            "hard_added": dict(self.hard_added),
+            "p_value": self.test.p_value if self.test else None,
+            "test": self.test.to_json() if self.test else None,
+            "runs": {m: {"base": b, "head": h} for m, (b, h) in self.runs.items()},
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """The whole report: the two sides, the models compared and a row per eval."""
+
+    base: str
+    base_sha: str
+    head: str
+    head_sha: str | None  # None: the working tree
+    models: tuple[str, ...]
+    evals: tuple[EvalReport, ...]
+    ran: int  # jobs run for this report (the others came from recorded runs)
+    reused: int
+    warnings: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"base": {"ref": self.base, "commit": self.base_sha},
+                "head": {"ref": self.head, "commit": self.head_sha}, "models": list(self.models),
+                "evals": [e.to_json() for e in self.evals], "ran": self.ran, "reused": self.reused,
+                "warnings": list(self.warnings), "failed": list(self.failed)}
+
+
+def choose_models(registry: Registry, names: Sequence[str] = ()) -> tuple[str, ...]:
+    """-m names as given; else `baseline` and `candidate` when both exist; else the first two models."""
+    if names:
+        runner.plan_models(registry, names)
+        return tuple(dict.fromkeys(names))
+    if "baseline" in registry.models and "candidate" in registry.models:
+        return ("baseline", "candidate")
+    if not registry.models:
+        raise EvaltuiError("no models in evals.toml: add [models.NAME] tables to compare")
+    return tuple(list(registry.models)[:2])
+
+
+@dataclass
+class _Side:
+    """One eval at one side: its definition, dataset, files hash and version."""
+
+    ev: Eval | None
+    tree: Path
+    rev: str | None
+    dataset: Dataset | None = None
+    files: str | None = None
+    version: str | None = None
+    why: str | None = None
+    problem: str | None = None
+
+
+def _side(ev: Eval | None, tree: Path, rev: str | None) -> _Side:
+    side = _Side(ev if ev is not None and ev.metric and ev.dataset else None, tree, rev)
+    if side.ev is None:
+        return side
+    try:
+        side.dataset = load_dataset(tree, side.ev.dataset)
+        side.files = eval_files_sha256(side.ev, tree, {side.ev.dataset: side.dataset.sha256})
+    except DatasetError as exc:
+        side.problem = str(exc)
+    try:
+        info = versions.resolve(side.ev, versions.working_tree_reader(tree))
+        side.version, side.why = info.version, info.why
+    except VersionSourceError as exc:
+        side.problem = side.problem or f"version unknown: {exc}"
+    return side
+
+
+def build_report(registry: Registry, base: str, head: str | None = None, models: Sequence[str] = (), *,
+                 options: runner.RunOptions | None = None, on_event: Callable[[Any], None] | None = None,
+                 cancel: threading.Event | None = None, now: dt.datetime | None = None, seed: int = 0) -> Report:
+    """Run (or reuse) what the 2×2 needs and compute every row."""
+    root = registry.root
+    base_sha = history.rev_parse(root, base)
+    head_sha = history.rev_parse(root, head) if head else None
+    chosen = choose_models(registry, models)
+    fingerprints = {m: model_fp.fingerprint(registry.models[m], root) for m in chosen}
+    with runner.Trees(root) as trees:
+        # A base from before evaltui was set up has no evals.toml: every eval is new.
+        base_reg = (trees.registry(base_sha) if (trees.path(base_sha) / FILENAME).is_file()
+                    else parse_registry("", trees.path(base_sha), check_files=False))
+        head_reg = registry if head_sha is None else trees.registry(head_sha)
+        names = list(dict.fromkeys(runner.runnable(head_reg) + runner.runnable(base_reg)))
+        sides = {n: (_side(base_reg.evals.get(n), trees.path(base_sha), base_sha),
+                     _side(head_reg.evals.get(n), trees.path(head_sha), head_sha)) for n in names}
+        listing = store.list_records(registry.state_dir)
+        cells: dict[tuple[str, int, str], RunRecord | None] = {}
+        jobs, wanted, reused = [], {}, 0
+        for name, pair in sides.items():
+            changed = _changed(*pair)
+            for index, side in enumerate(pair):
+                if side.ev is None or side.files is None or (index == 0 and not changed):
+                    continue
+                for m in chosen:
+                    found = store.find(listing.records, eval=name, fingerprint=fingerprints[m],
+                                       eval_files_sha256=side.files)
+                    if found is not None:
+                        cells[(name, index, m)] = store.load_record(Path(found.path))
+                        reused += 1
+                    else:
+                        job = Job(name, m, side.rev)
+                        jobs.append(job)
+                        wanted[job] = (name, index, m)
+        result = runner.run(registry, jobs, options=options, on_event=on_event, cancel=cancel, now=now,
+                            trees=trees) if jobs else None
+    failed = []
+    if result is not None:
+        for record in result.records:
+            job = Job(record.eval, record.model, record.eval_rev)
+            if job in wanted and record.ok:
+                cells[wanted[job]] = record
+        failed = [f"{f.job.label}: {f.error}" for f in result.failed]
+        if result.interrupted:
+            raise KeyboardInterrupt
+        if result.cancelled:
+            raise EvaltuiError("the report was cancelled before its runs finished")
+    rows = tuple(_row(name, *sides[name], chosen, cells, seed) for name in names)
+    warnings = tuple(listing.warnings) + (result.warnings if result else ())
+    return Report(base, base_sha, head or "working tree", head_sha, chosen, rows, len(jobs), reused, warnings,
+                  tuple(failed))
+
+
+def _changed(base: _Side, head: _Side) -> bool:
+    if base.ev is None or head.ev is None:
+        return True
+    return base.files != head.files or base.version != head.version
+
+
+def _row(name: str, base: _Side, head: _Side, chosen: Sequence[str], cells: Mapping, seed: int) -> EvalReport:
+    changed = _changed(base, head)
+    notes = [p for p in (base.problem, head.problem) if p]
+    added = removed = modified = ()
+    if changed and base.dataset is not None and head.dataset is not None:
+        added, removed, modified = _case_diff(base.dataset, head.dataset)
+    scores, flips, hard, runs = {}, {}, {}, {}
+    for m in chosen:
+        rh = cells.get((name, 1, m))
+        rb = cells.get((name, 0, m)) if changed else rh
+        if head.ev is not None and rh is None:
+            notes.append(f"no run of {name} at head for {m}")
+        if changed and base.ev is not None and rb is None:
+            notes.append(f"no run of {name} at base for {m}")
+        scores[m] = (rb.aggregate if rb else None, rh.aggregate if rh else None)
+        runs[m] = (rb.id if rb else None, rh.id if rh else None)
+        if changed and rb is not None and rh is not None and rb.per_case and rh.per_case:
+            cmp = store.compare(rb, rh)
+            flips[m] = (cmp.to_fail, cmp.to_pass)
+        else:
+            flips[m] = ((), ())
+        if rh is not None and rh.per_case and added:
+            by_id = rh.score_map()
+            hard[m] = sum(1 for i in added if by_id.get(i) is None or by_id[i] < PASS_MARK)
+    test = None
+    if len(chosen) >= 2:
+        ra, rc = cells.get((name, 1, chosen[0])), cells.get((name, 1, chosen[1]))
+        if ra is not None and rc is not None and ra.per_case and rc.per_case:
+            a_scores, c_scores = ra.score_map(), rc.score_map()
+            pairs = [(a_scores[i], c_scores[i]) for i in ra.ids
+                     if a_scores.get(i) is not None and c_scores.get(i) is not None]
+            test = stats.paired_test([p[0] for p in pairs], [p[1] for p in pairs], seed=seed)
+        elif ra is not None and rc is not None:
+            notes.append("aggregate metric: per-case flips and the paired test are unavailable")
+    return EvalReport(name, base.version if base.ev else None, head.version if head.ev else None, changed,
+                      head.why, (base.ev is not None, head.ev is not None), scores, added, removed, modified,
+                      flips, hard, test, runs, tuple(dict.fromkeys(notes)))
+
+
+def _case_diff(base: Dataset, head: Dataset) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    old = {i: (x, r) for i, x, r in zip(base.ids, base.inputs, base.references)}
+    new_ids = set(head.ids)
+    added = tuple(i for i in head.ids if i not in old)
+    removed = tuple(i for i in base.ids if i not in new_ids)
+    changed = tuple(i for i, x, r in zip(head.ids, head.inputs, head.references)
+                    if i in old and model_fp.canonical(old[i]) != model_fp.canonical((x, r)))
+    return added, removed, changed
+
+
+# -- markdown ---------------------------------------------------------------------------------
+
+
+def _pct(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{x * 100:.1f}%" if 0.0 <= x <= 1.0 else f"{x:.4g}"
+
+
+def _points(a: float | None, b: float | None) -> str | None:
+    if a is None or b is None:
+        return None
+    d = (b - a) * 100 if 0.0 <= a <= 1.0 and 0.0 <= b <= 1.0 else b - a
+    return f"{'+' if d >= 0 else '−'}{abs(d):.1f}"
+
+
+def _ids(ids: Sequence[str]) -> str:
+    shown = ", ".join(f"`{clean(i, keep_newlines=False).replace('`', '')}`" for i in ids[:LIST_LIMIT])
+    return shown + (f" and {len(ids) - LIST_LIMIT} more" if len(ids) > LIST_LIMIT else "")
+
+
+def _p(p: float) -> str:
+    if p >= 1.0:
+        return "1.0"
+    return f"{p:.2g}" if p >= 0.001 else "< 0.001"
+
+
+def to_markdown(report: Report) -> str:
+    """The report as Markdown, ready to paste into a pull request."""
+    head = f"`{report.head_sha[:7]}`" if report.head_sha else "the working tree"
+    base = f"`{report.base_sha[:7]}`"
+    if not report.base_sha.startswith(report.base):
+        base += f" ({clean(report.base, keep_newlines=False)})"
+    out = [f"### Eval report: {base} → {head}", ""]
+    if not report.evals:
+        out.append("No runnable evals.")
+    for row in report.evals:
+        out += _eval_markdown(row, report.models) + [""]
+    tail = f"{report.ran} run{'s' * (report.ran != 1)} for this report, {report.reused} reused from recorded runs."
+    out.append(f"<sub>evaltui: {tail}</sub>")
+    for problem in report.failed:
+        out.append(f"\n> failed: {one_line(problem, 200)}")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _eval_markdown(row: EvalReport, chosen: Sequence[str]) -> list[str]:
+    lines = []
+    if row.changed:
+        version = (f"{row.base_version or '—'} → {row.head_version or '—'}" if row.base_version != row.head_version
+                   else row.head_version or "—")
+        if not row.exists[0]:
+            what = "(new)"
+        elif not row.exists[1]:
+            what = "(removed)"
+        elif row.base_version == row.head_version:
+            what = "(files changed without a version bump)"
+        else:
+            what = f"({one_line(row.why, 120)})" if row.why else "(no reason given)"
+        parts = []
+        for m in chosen:
+            b, h = row.scores.get(m, (None, None))
+            extra = [x for x in (_points(b, h),) if x]
+            if row.hard_added.get(m):
+                n = row.hard_added[m]
+                extra.append(f"{n} new hard case{'s' * (n != 1)} added")
+            parts.append(f"{m}: {_pct(b)} → {_pct(h)}" + (f" ({', '.join(extra)})" if extra else ""))
+        lines.append(f"**{row.eval} {version}** {what} — " + " · ".join(parts))
+    else:
+        parts = []
+        first = row.scores.get(chosen[0], (None, None))[1] if chosen else None
+        for i, m in enumerate(chosen):
+            h = row.scores.get(m, (None, None))[1]
+            delta = _points(first, h) if i else None
+            parts.append(f"{m}: {_pct(h)}" + (f" ({delta})" if delta else ""))
+        lines.append(f"**{row.eval} {row.head_version or '—'}** (unchanged) — " + " · ".join(parts))
+    if row.changed and (row.cases_added or row.cases_removed or row.cases_changed):
+        lines.append(f"- Cases: {len(row.cases_added)} added, {len(row.cases_removed)} removed, "
+                     f"{len(row.cases_changed)} changed")
+    if row.changed and row.exists == (True, True):
+        for m in chosen:
+            to_fail, to_pass = row.flips.get(m, ((), ()))
+            if to_fail or to_pass:
+                bits = [f"{len(to_fail)} to fail" + (f" ({_ids(to_fail)})" if to_fail else ""),
+                        f"{len(to_pass)} to pass" + (f" ({_ids(to_pass)})" if to_pass else "")]
+                span = (f"from {row.base_version} to {row.head_version}" if row.base_version != row.head_version
+                        else "from base to head")
+                lines.append(f"- Flips of {m} {span} on shared cases: " + ", ".join(bits))
+    if row.test is not None and len(chosen) >= 2:
+        t = row.test
+        on = f" on {row.head_version}" if row.head_version else ""
+        if t.kind == "mcnemar":
+            lines.append(f"- {chosen[1]} vs {chosen[0]}{on}: {_signed(t.mean_diff * 100)} points, exact McNemar "
+                         f"p = {_p(t.p_value)} ({t.worse} worse, {t.better} better of {t.n} paired cases)")
+        else:
+            lines.append(f"- {chosen[1]} vs {chosen[0]}{on}: mean difference {_signed(t.mean_diff, 3)}, "
+                         f"{(t.confidence or 0) * 100:.0f}% interval [{t.low:.3g}, {t.high:.3g}], paired bootstrap "
+                         f"p = {_p(t.p_value)} ({t.resamples} resamples, seed {t.seed}, {t.n} cases)")
+    for note in row.notes:
+        lines.append(f"- Note: {one_line(note, 200)}")
+    return lines
+
+
+def _signed(x: float, digits: int = 1) -> str:
+    return f"{'+' if x >= 0 else '−'}{abs(x):.{digits}f}"

@@ -1,0 +1,214 @@
+"""The case loop of one job: outputs from predictions, the cache or model calls, then scores, chunk by chunk."""
+
+from __future__ import annotations
+
+import math
+import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from evaltui.core import models
+from evaltui.core.cache import OutputCache
+from evaltui.core.datasets import Dataset
+
+if TYPE_CHECKING:
+    from evaltui.core.execution import JobSpec
+
+CHUNK = 1024  # cases scored between two cancellation checks / progress events
+PROGRESS_EVERY = 0.1  # seconds between progress events of one job
+
+
+class Cancelled(Exception):
+    """Raised inside a job when its cancellation was requested."""
+
+
+class Tally:
+    """Counts of one job and its throttled progress events (`progress(job, done, total, hits, misses, errors, s)`)."""
+
+    def __init__(self, job: Any, total: int, emit: Callable[[Any], None], fingerprint: str,
+                 progress: Callable[..., Any]):
+        self.job, self.total, self.emit, self.fingerprint, self.progress = job, total, emit, fingerprint, progress
+        self.done = self.hits = self.misses = self.errors = 0
+        self.start = time.perf_counter()
+        self._last = 0.0
+
+    def report(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if force or now - self._last >= PROGRESS_EVERY:
+            self._last = now
+            self.emit(self.progress(self.job, self.done, self.total, self.hits, self.misses, self.errors,
+                                    now - self.start))
+
+
+def run_cases(spec: JobSpec, dataset: Dataset, caller: models.Caller | None, cache: OutputCache | None,
+              tally: Tally, cancelled: Callable[[], bool], metric: Callable[..., Any], per_case: bool):
+    """Outputs (cache, predictions or calls) and scores, chunk by chunk; (aggregate, scores, errors)."""
+    n = len(dataset.ids)
+    params = dict(spec.eval.params)
+    outputs, errors, pending, canon = _known_outputs(spec, dataset, cache, tally)
+    scores: list[float | None] = [None] * n
+    fresh: list[int] = []
+    failed: list[int] = [i for i in range(n) if errors[i] is not None]
+    pool = ThreadPoolExecutor(spec.concurrency) if caller is not None and spec.concurrency > 1 and pending else None
+    try:
+        cursor = 0
+        for lo in range(0, n, CHUNK):
+            hi = min(lo + CHUNK, n)
+            todo = []
+            while cursor < len(pending) and pending[cursor] < hi:
+                todo.append(pending[cursor])
+                cursor += 1
+            tally.done += (hi - lo) - len(todo)
+            if todo:
+                _call(caller, todo, dataset.inputs, outputs, errors, fresh, failed, tally, cancelled, pool)
+            if per_case:
+                tally.errors += _score_range(metric, params, outputs, errors, dataset.references, lo, hi, scores)
+            tally.report()
+            if cancelled():
+                raise Cancelled
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        if cache is not None and fresh:
+            cache.put_many(tally.fingerprint, [(canon[i], outputs[i]) for i in fresh])
+    if cache is not None and pending:
+        model_failed = set(failed)
+        cache.put_batch(tally.fingerprint, dataset.sha256, [None if i in model_failed else o
+                                                            for i, o in enumerate(outputs)], sorted(model_failed))
+    if per_case:
+        values = [s for s in scores if s is not None]
+        combine = getattr(metric, "__evaltui_aggregate__", None)
+        if combine is None:
+            return (math.fsum(values) / len(values) if values else None), scores, errors
+        try:
+            total = combine(values)
+        except Exception as exc:
+            raise MetricError(f"metric {spec.eval.metric}: aggregate raised {models.describe(exc)}", scores,
+                              errors) from None
+    else:
+        keep = [i for i in range(n) if errors[i] is None]
+        try:
+            total = metric([outputs[i] for i in keep], [dataset.references[i] for i in keep], **params)
+        except Exception as exc:
+            raise MetricError(f"metric {spec.eval.metric} raised {models.describe(exc)}", scores, errors) from None
+    value = finite(total)
+    if value is None:
+        raise MetricError(f"metric {spec.eval.metric} returned {total!r:.60}, expected a number", scores, errors)
+    return value, scores, errors
+
+
+def _known_outputs(spec: JobSpec, dataset: Dataset, cache: OutputCache | None, tally: Tally):
+    """(outputs, errors, indices still to call, canonical inputs of those) before any model call."""
+    n = len(dataset.ids)
+    model = spec.model
+    errors: list[str | None] = [None] * n
+    if model.kind == "predictions":
+        recorded = models.load_predictions(model, Path(spec.repo_root))
+        outputs = [recorded.get(case_id, _NONE) for case_id in dataset.ids]
+        for i, value in enumerate(outputs):
+            if value is _NONE:
+                outputs[i] = None
+                errors[i] = f"model: no prediction with this id in {model.predictions}"
+        tally.errors = sum(e is not None for e in errors)
+        return outputs, errors, [], {}
+    missing: list[int] | range = range(n)
+    outputs = [None] * n
+    read = cache is not None and spec.use_cache
+    if read:
+        batch = cache.get_batch(tally.fingerprint, dataset.sha256, n)
+        if batch is not None:
+            outputs, missing = list(batch[0]), batch[1]
+    canon = {i: models.canonical(dataset.inputs[i]) for i in missing}
+    found = cache.get_many(tally.fingerprint, canon.items()) if read and canon else {}
+    for i, value in found.items():
+        outputs[i] = value
+    pending = [i for i in missing if i not in found]
+    tally.hits, tally.misses = n - len(pending), len(pending)
+    return outputs, errors, pending, canon
+
+
+def _call(caller, todo, inputs, outputs, errors, fresh, failed, tally, cancelled, pool) -> None:
+    """Call the model for the cases in `todo`, concurrently when a pool is given."""
+    def settle(i: int, call: Callable[[], Any]) -> None:
+        try:
+            outputs[i] = call()
+            fresh.append(i)
+        except models.CaseError as exc:
+            errors[i] = f"model: {exc}"
+            failed.append(i)
+            tally.errors += 1
+        tally.done += 1
+        tally.report()
+
+    if pool is None:
+        for i in todo:
+            if cancelled():
+                raise Cancelled
+            settle(i, lambda: caller(inputs[i]))
+        return
+    futures = {pool.submit(caller, inputs[i]): i for i in todo}
+    waiting = set(futures)
+    try:
+        while waiting:
+            # A timeout, so a cancel is seen even while every call in flight is slow.
+            done, waiting = wait(waiting, timeout=PROGRESS_EVERY, return_when=FIRST_COMPLETED)
+            for future in done:
+                settle(futures[future], future.result)
+            if cancelled():
+                caller.cancel()
+                raise Cancelled
+    finally:
+        for future in futures:
+            future.cancel()
+
+
+def _score_range(fn, params, outputs, errors, references, lo, hi, scores) -> int:
+    """Score cases lo..hi that have an output; return how many raised or returned a non-score."""
+    failures = 0
+    for i in range(lo, hi):
+        if errors[i] is not None:
+            continue
+        try:
+            s = fn(outputs[i], references[i], **params) if params else fn(outputs[i], references[i])
+        except Exception as exc:
+            errors[i] = f"scorer: {models.describe(exc)}"
+            failures += 1
+            continue
+        if s is True or s is False:
+            scores[i] = 1.0 if s else 0.0
+        elif type(s) is float and s - s == 0.0:  # finite (inf - inf and nan - nan are nan)
+            scores[i] = s
+        else:
+            value = finite(s)
+            if value is None:
+                errors[i] = f"scorer: returned {s!r:.60}, expected a finite number or a boolean"
+                failures += 1
+            else:
+                scores[i] = value
+    return failures
+
+
+class MetricError(Exception):
+    """The metric raised or returned something that is not a score: the job fails, its cases are kept."""
+
+    def __init__(self, message: str, scores: list, errors: list):
+        super().__init__(message)
+        self.scores = scores
+        self.errors = errors
+
+
+_NONE = object()
+
+
+def finite(value: Any) -> float | None:
+    """A score as a float, or None when it is not a finite real number."""
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if isinstance(value, (str, bytes)) or not math.isfinite(number):
+        return None
+    return number
