@@ -16,6 +16,7 @@ from evaltui.core.overview import load_overview
 from evaltui.core.registry import Registry
 from evaltui.tui.commands import EvalsProvider
 from evaltui.tui.config import UserConfig
+from evaltui.tui.state import AppState
 from evaltui.tui.screens.main import MainScreen
 from evaltui.tui.screens.problems import ProblemsScreen
 from evaltui.tui.themes import DEFAULT_THEME, shipped_themes
@@ -38,7 +39,7 @@ class EvaltuiApp(App):
         super().__init__()
         self.root = Path(root)
         self.config = config or UserConfig.load()
-        self.registry: Registry | None = None
+        self.state = AppState()
         # Reading evals.toml starts now, in a thread, so it overlaps Textual's own start-up;
         # the main screen's loader picks the result up (and does every later reload itself).
         self.prefetch: Future | None = _start_prefetch(self.root)
@@ -52,6 +53,11 @@ class EvaltuiApp(App):
         self.theme = wanted
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
+
+    @property
+    def registry(self) -> Registry | None:
+        """The loaded registry (None until read)."""
+        return self.state.registry
 
     def get_default_screen(self) -> Screen:
         return MainScreen()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Callable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,8 +16,17 @@ from evaltui.core.errors import RegistryError
 from evaltui.core.overview import load_overview, read_dataset
 from evaltui.core.textsafe import clean
 from evaltui.tui.messages import DatasetRead, EvalSelected, EvalsShown, RegistryFailed, RegistryLoaded
+from evaltui.tui.widgets.base import DetailTab
 from evaltui.tui.widgets.eval_list import EvalList
 from evaltui.tui.widgets.overview import Overview
+
+# Screens the main screen opens by key: name -> factory(selected eval name or None) -> Screen.
+OPEN_SCREENS: dict[str, Callable[[str | None], Screen]] = {}
+
+# The detail pane's tabs, in order: (title, id, widget class). A tab is listed only once it works.
+DETAIL_TABS: list[tuple[str, str, type[DetailTab]]] = [
+    ("Overview", "overview", Overview),
+]
 
 
 class MainScreen(Screen):
@@ -27,14 +37,14 @@ class MainScreen(Screen):
         Binding("2", "focus_detail", "Detail", id="focus-detail", show=False),
         Binding("slash", "filter", "Filter", id="filter-evals"),
         Binding("R", "app.reload", "Reload", id="reload"),
+        # Screens opened from here: (key, screen name in OPEN_SCREENS, footer label, binding id).
     ]
-    """Panel jumps (1, 2), filter and reload."""
+    """Panel jumps (1, 2), filter, reload and the screens reachable from the eval list."""
 
     AUTO_FOCUS = "#evals"
 
     def __init__(self) -> None:
         super().__init__(id="main")
-        self.summaries: dict = {}
 
     def compose(self) -> ComposeResult:
         yield Static("evaltui", id="topbar")
@@ -44,8 +54,9 @@ class MainScreen(Screen):
             yield evals
             with TabbedContent(id="detail") as detail:
                 detail.border_title = "[2] Detail"
-                with TabPane("Overview", id="tab-overview"):
-                    yield Overview(id="overview")
+                for title, tab_id, factory in DETAIL_TABS:
+                    with TabPane(title, id=f"tab-{tab_id}"):
+                        yield factory(id=tab_id)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -76,18 +87,20 @@ class MainScreen(Screen):
 
     @on(DatasetRead)
     def _dataset_read(self, message: DatasetRead) -> None:
-        summary = self.summaries.get(message.eval)
+        summaries = self.app.state.summaries  # type: ignore[attr-defined]
+        summary = summaries.get(message.eval)
         if summary is None:
             return
-        self.summaries[message.eval] = replace(summary, dataset=message.info)
+        summaries[message.eval] = replace(summary, dataset=message.info)
         if self.query_one(EvalList).current == message.eval:
-            self.query_one(Overview).show(self.summaries[message.eval], self.app.registry)  # type: ignore[attr-defined]
+            self.query_one(Overview).refresh_data()
 
     @on(RegistryLoaded)
     def _loaded(self, message: RegistryLoaded) -> None:
         registry = message.registry
-        self.app.registry = registry  # type: ignore[attr-defined]
-        self.summaries = {s.name: s for s in message.summaries}
+        state = self.app.state  # type: ignore[attr-defined]
+        state.registry = registry
+        state.summaries = {s.name: s for s in message.summaries}
         name = clean(registry.project.name or registry.root.name, keep_newlines=False)
         count = len(message.summaries)
         self.query_one("#topbar", Static).update(
@@ -108,20 +121,38 @@ class MainScreen(Screen):
 
     @on(EvalSelected)
     def _selected(self, message: EvalSelected) -> None:
-        registry = getattr(self.app, "registry", None)
-        summary = self.summaries.get(message.name) if message.name else None
-        self.query_one(Overview).show(summary, registry)
+        summary = self.app.state.summaries.get(message.name) if message.name else None  # type: ignore[attr-defined]
+        self.active_tab().show_eval(message.name)
         if summary is not None and summary.dataset is None and summary.eval.dataset:
             self.read_dataset(summary.name, summary.eval.dataset)
+
+    @on(TabbedContent.TabActivated, "#detail")
+    def _tab_changed(self) -> None:
+        self.active_tab().show_eval(self.query_one(EvalList).current)
+
+    def active_tab(self) -> DetailTab:
+        """The detail tab on show."""
+        pane = self.query_one("#detail", TabbedContent).active_pane
+        return pane.query_one(DetailTab) if pane is not None else self.query_one(Overview)
+
+    def refresh_tabs(self) -> None:
+        """Something the tabs show was (re)loaded: redraw the visible one."""
+        self.active_tab().show_eval(self.query_one(EvalList).current)
 
     def action_focus_evals(self) -> None:
         self.query_one(EvalList).table.focus()
 
     def action_focus_detail(self) -> None:
-        self.query_one("#detail", TabbedContent).active_pane.focus()
+        self.active_tab().focus()
 
     def action_filter(self) -> None:
         self.query_one(EvalList).open_filter()
+
+    def action_open_screen(self, name: str) -> None:
+        """Push one of `OPEN_SCREENS`; it is given the eval under the cursor."""
+        factory = OPEN_SCREENS.get(name)
+        if factory is not None:
+            self.app.push_screen(factory(self.query_one(EvalList).current))
 
     def select_eval(self, name: str) -> None:
         self.query_one(EvalList).select(name)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from evaltui.core.overview import EvalSummary
 from evaltui.core.registry import Registry
 from evaltui.core.textsafe import clean
+from evaltui.tui.widgets.base import DetailTab
 
 
 def _row(table: Table, label: str, value: Text | str, style: str = "") -> None:
@@ -81,14 +81,16 @@ def render_overview(summary: EvalSummary, registry: Registry, colors: dict[str, 
     return Group(*parts)
 
 
-class Overview(VerticalScroll):
+class Overview(DetailTab):
     """Scrollable Overview of the selected eval."""
 
     def compose(self):
         yield Static(Text("Loading evals…", style="dim"), id="overview-body")
 
-    def show(self, summary: EvalSummary | None, registry: Registry | None) -> None:
+    def refresh_data(self) -> None:
         body = self.query_one("#overview-body", Static)
+        registry = self.state.registry
+        summary = self.state.summaries.get(self.eval_name) if self.eval_name else None
         if summary is None or registry is None:
             body.update(Text("No eval selected. Clear the filter (esc) or add an eval to evals.toml.",
                              style="dim"))

@@ -1,0 +1,35 @@
+"""The protocol every tab of the detail pane follows."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+
+from evaltui.tui.state import AppState
+
+
+class DetailTab(VerticalScroll):
+    """A tab of the detail pane.
+
+    The main screen calls `show_eval(name)` when the selected eval changes while the tab is
+    visible, and `refresh_data()` when something it may show was (re)loaded, e.g. the lineage.
+    Tabs read what they show from `self.state` (the app's `AppState`) and start their own
+    workers for anything slow; they never touch git or disk on the UI thread.
+    """
+
+    can_focus = True
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.eval_name: str | None = None
+
+    @property
+    def state(self) -> AppState:
+        return self.app.state  # type: ignore[attr-defined]
+
+    def show_eval(self, name: str | None) -> None:
+        """Show eval `name` (None: nothing selected)."""
+        self.eval_name = name
+        self.refresh_data()
+
+    def refresh_data(self) -> None:
+        """Redraw from `self.state` for `self.eval_name`."""
