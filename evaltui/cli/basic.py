@@ -69,7 +69,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     registry = load_registry(find_root(Path(args.repo)), strict=False)
-    problems = checks.run_checks(registry)
+    problems = checks.check_repository(registry)
     render_problems(problems, args.format)
     return checks.exit_code(problems, args.strict)
 

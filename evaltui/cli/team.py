@@ -1,0 +1,402 @@
+"""`coverage`, `add-mode`, `add-case`, `owners`, `rotation`, `handoff`, `note` and `notes`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from evaltui.cli.common import print_json, registry_from
+from evaltui.core import coverage as cov
+from evaltui.core import edits, handoff, history, notes, ownership
+from evaltui.core.errors import EvaltuiError
+from evaltui.core.registry import Registry
+from evaltui.core.textsafe import clean
+from evaltui.core.tomlpos import suggest
+
+_AT_HELP = "a date or date-time like 2026-12-10 or 2026-12-10T09:00, in the rotation's time zone unless it has an offset"
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("coverage", help="failure modes × evals: case counts and blind spots",
+                       description="Show which evals declare each failure mode and how many dataset cases "
+                       "exercise it, blind spots first; with run records, whether each eval discriminates.")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_coverage)
+
+    p = sub.add_parser("add-mode", help="declare a failure mode in evals.toml",
+                       description="Add [failure_modes.NAME] to evals.toml, keeping its comments and layout.")
+    p.add_argument("name", help="the failure mode's name, e.g. prompt-injection")
+    p.add_argument("--description", "-d", required=True, help="what goes wrong, in a sentence")
+    p.add_argument("--found", help="where it was found, e.g. \"2026-10-02 production incident\"")
+    p.add_argument("--tag", action="append", default=[], dest="tags",
+                   help="a dataset tag that exercises it (repeatable; default: the mode's name)")
+    p.add_argument("--eval", action="append", default=[], dest="evals",
+                   help="add the mode to this eval's `covers` (repeatable)")
+    p.set_defaults(func=cmd_add_mode)
+
+    p = sub.add_parser("add-case", help="append a case to an eval's dataset",
+                       description="Append {id, input, reference, tags} to the eval's JSONL dataset. "
+                       "The id must be new; without --id the next one in the dataset's style is used.")
+    p.add_argument("eval")
+    p.add_argument("--input", required=True)
+    p.add_argument("--reference", required=True)
+    p.add_argument("--tag", action="append", default=[], dest="tags", help="a tag (repeatable)")
+    p.add_argument("--id", dest="case_id", help="the case id (default: the next free one)")
+    p.add_argument("--json-values", action="store_true", help="read --input and --reference as JSON values")
+    p.set_defaults(func=cmd_add_case)
+
+    p = sub.add_parser("owners", help="who owns each eval now (or at --at)",
+                       description="Each eval's owner at an instant: pin, override or rotation, and why.")
+    p.add_argument("--at", help=_AT_HELP + "; a bare date means noon")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_owners)
+
+    p = sub.add_parser("rotation", help="the coming handoffs, or an iCalendar export",
+                       description="Who owns what in each coming week and every handoff in the window; "
+                       "--ics writes an RFC 5545 calendar with one event per owner period and handoff.")
+    p.add_argument("--weeks", type=int, default=8, help="how far ahead (default: 8)")
+    p.add_argument("--at", help=_AT_HELP + "; default: now")
+    p.add_argument("--ics", action="store_true", help="print an iCalendar file instead")
+    p.add_argument("--member", help="only this member's periods and handoffs (with --ics)")
+    p.add_argument("-o", "--output", help="write to this file instead of stdout")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_rotation)
+
+    p = sub.add_parser("handoff", help="the handoff brief for the next incoming owner(s)",
+                       description="A markdown brief per incoming owner at the next handoff: evals changing "
+                       "hands, versions, changes since the previous handoff, silent changes, notes, blind "
+                       "spots and latest scores.")
+    p.add_argument("--to", dest="member", help="the brief for this member's next handoff")
+    p.add_argument("--at", help=_AT_HELP + "; the first handoff at or after it (default: now)")
+    p.set_defaults(func=cmd_handoff)
+
+    p = sub.add_parser("note", help="annotate an eval, one of its commits or versions",
+                       description="Append a note to state_dir/notes.jsonl. Kinds: "
+                       + "; ".join(f"{k}: {v}" for k, v in notes.KIND_HELP.items()) + ".")
+    p.add_argument("eval")
+    p.add_argument("text")
+    p.add_argument("--commit", help="the commit it is about (any revision git understands)")
+    p.add_argument("--version", help="the eval version it is about")
+    p.add_argument("--kind", default="note", choices=notes.KINDS)
+    p.add_argument("--author", help="default: the [people] member with your git e-mail, else your git name")
+    p.set_defaults(func=cmd_note)
+
+    p = sub.add_parser("notes", help="list notes", description="List the notes, newest first.")
+    p.add_argument("eval", nargs="?")
+    p.add_argument("--kind", choices=notes.KINDS)
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.set_defaults(func=cmd_notes)
+
+
+# -- coverage ----------------------------------------------------------------------------------
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    runs = cov.read_runs(registry.state_dir)
+    matrix = cov.coverage(registry, cov.outcomes_from_runs(runs))
+    if args.json:
+        print_json(matrix.to_json())
+        return 0
+    if not matrix.modes:
+        print("No failure modes declared. Add one: evaltui add-mode NAME --description \"...\"")
+        return 0
+    if matrix.blind_spots:
+        print(f"Blind spots ({len(matrix.blind_spots)}):")
+        for m in matrix.blind_spots:
+            print(f"  {m.name}: {clean(m.reason, keep_newlines=False)}")
+        print()
+    rows = [["failure mode", *matrix.evals]]
+    rows += [[m.name + (" (blind)" if m.blind else ""), *(_cell_text(c) for c in m.cells)] for m in matrix.modes]
+    print(_columns(rows, right=range(1, len(matrix.evals) + 1)), end="")
+    print("\nn* cases in an eval that declares the mode; 0* declares it without a case; (n) cases in an\n"
+          "eval that does not declare it; ✓ some model fails these cases; = every model passes them.")
+    for p in matrix.problems:
+        print(clean(p.render()), file=sys.stderr)
+    return 0
+
+
+def _cell_text(c: cov.Cell) -> str:
+    if c.count is None:
+        return "?*" if c.declared else ""
+    if not c.declared:
+        return f"({c.count})" if c.count else ""
+    mark = {True: " ✓", False: " =", None: ""}[c.discriminates]
+    return "0*" if not c.count else f"{c.count}*{mark}"
+
+
+def cmd_add_mode(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    edits.add_failure_mode(registry, args.name, args.description, found=args.found, case_tags=args.tags,
+                           covered_by=args.evals)
+    tags = ", ".join(args.tags or [args.name])
+    print(f"added failure mode {args.name} to {registry.path.name} (cases tagged {tags} exercise it)")
+    if args.evals:
+        print(f"covered by: {', '.join(args.evals)}")
+    first = args.evals[0] if args.evals else "EVAL"
+    print(f"next: evaltui add-case {first} --input ... --reference ... --tag {(args.tags or [args.name])[0]}")
+    return 0
+
+
+def cmd_add_case(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    added = edits.add_case(registry, args.eval, edits.parse_input(args.input, args.json_values),
+                           edits.parse_input(args.reference, args.json_values), args.tags, args.case_id)
+    print(f"added case {added.id} to {added.dataset}:{added.line}")
+    if added.modes:
+        print(f"exercises: {', '.join(added.modes)}")
+    elif args.tags:
+        print(f"note: no failure mode has the tags {', '.join(args.tags)} in its case_tags")
+    return 0
+
+
+# -- ownership ---------------------------------------------------------------------------------
+
+
+def cmd_owners(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    at = parse_at(args.at, registry, bare_date=dt.time(12)) if args.at else _now()
+    authorship = _authorship(registry)
+    owners = ownership.owners(registry, at, authorship)
+    upcoming = ownership.next_handoff(registry, at, authorship, within=dt.timedelta(days=366))
+    if args.json:
+        print_json({"at": at.isoformat(), "owners": [a.to_json() for a in owners.values()],
+                    "next_handoff": [h.to_json() for h in upcoming]})
+        return 0
+    print(f"Owners at {_when(registry, at)}")
+    rows = [["eval", "owner", "since", "until", "why"]]
+    for a in owners.values():
+        why = a.reason + (f": {a.detail}" if a.detail else "")
+        rows.append([a.eval, a.member or "-", _short(registry, a.start), _short(registry, a.end),
+                     clean(why, keep_newlines=False)])
+    print(_columns(rows), end="")
+    if upcoming:
+        moves = ", ".join(f"{h.eval} {h.outgoing or '-'} → {h.incoming or '-'}" for h in upcoming)
+        print(f"\nNext handoff {_when(registry, upcoming[0].at)} (in {_until(at, upcoming[0].at)}): {moves}")
+    return 0
+
+
+def cmd_rotation(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    if registry.rotation is None:
+        raise EvaltuiError(f"{registry.path.name} has no [rotation] table; add one with `members`, `cadence`, "
+                           "`start` and `timezone`")
+    if args.weeks < 1:
+        raise EvaltuiError("--weeks must be at least 1")
+    at = parse_at(args.at, registry, bare_date=dt.time()) if args.at else _now()
+    end = at + dt.timedelta(weeks=args.weeks)
+    authorship = _authorship(registry)
+    segments = ownership.schedule(registry, at, end, authorship)
+    changes = ownership.handoffs(registry, at, end, authorship)
+    if args.member and args.member not in _members(registry):
+        raise EvaltuiError(_unknown_member(args.member, registry))
+    if args.ics:
+        text = ownership.calendar(registry, segments, changes, member=args.member)
+        return _emit(text, args.output, newline="")
+    if args.json:
+        print_json({"from": at.isoformat(), "until": end.isoformat(), "timezone": registry.rotation.timezone,
+                    "segments": [s.to_json() for s in segments], "handoffs": [h.to_json() for h in changes]})
+        return 0
+    return _emit(render_rotation(registry, at, args.weeks, segments, changes), args.output)
+
+
+def render_rotation(registry: Registry, at: dt.datetime, weeks: int, segments, changes) -> str:
+    """A week-by-week grid of owners and the list of handoffs, as plain text."""
+    rot = registry.rotation
+    every = f"{rot.cadence_days // 7} week(s)" if rot.cadence_days % 7 == 0 else f"{rot.cadence_days} day(s)"
+    lines = [f"Rotation: {', '.join(rot.members)}, every {every}, handing over at {rot.start:%H:%M} "
+             f"{rot.timezone}; fresh eyes {'on' if rot.fresh_eyes else 'off'}."]
+    for a in rot.absences:
+        lines.append(f"  away: {a.member} {a.start} – {a.end}")
+    for o in rot.overrides:
+        lines.append(f"  override: {o.member} owns {', '.join(o.evals)} {o.start} – {o.end}"
+                     + (f" ({o.reason})" if o.reason else ""))
+    # Grid columns fall on the handoff weekday and time, so each cell is the owner of that week.
+    rota = ownership.Rota(registry)
+    wall = ownership.local_time(registry, at).replace(tzinfo=None)
+    anchor = rot.start + dt.timedelta(days=((wall - rot.start).days // 7) * 7)
+    ticks = [rota.local(anchor + dt.timedelta(weeks=w)) for w in range(weeks + 1)]
+    ticks[0] = max(ticks[0], at)
+    names = list(registry.evals)
+    width = max([len(n) for n in names] + [4])
+    cols = [f"{ownership.local_time(registry, t):%d %b}" for t in ticks]
+    cell = max([len(c) for c in cols] + [len(m) + 1 for m in _members(registry)])
+    lines += ["", " " * width + "  " + " ".join(c.ljust(cell) for c in cols)]
+    by_eval: dict[str, list] = {}
+    for s in segments:
+        by_eval.setdefault(s.eval, []).append(s)
+    for name in names:
+        row = []
+        for t in ticks:
+            seg = next((s for s in by_eval.get(name, ()) if (s.start is None or s.start <= t)
+                        and (s.end is None or t < s.end)), None)
+            mark = {"override": "*", "cover": "~", "pin": "!"}.get(seg.reason, "") if seg else ""
+            row.append(((seg.member or "-") + mark if seg else "?").ljust(cell))
+        lines.append(name.ljust(width) + "  " + " ".join(row).rstrip())
+    lines.append(" " * width + "  * override, ~ covering for someone away, ! pinned")
+    lines += ["", "Handoffs:" if changes else "No handoffs in this window."]
+    for h in changes:
+        why = "" if h.reason == "rotation" else f"  ({h.reason}{': ' + h.detail if h.detail else ''})"
+        lines.append(f"  {_when(registry, h.at)}  {h.eval.ljust(width)}  {h.outgoing or '-'} → "
+                     f"{h.incoming or '-'}{clean(why)}")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_handoff(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    if registry.rotation is None:
+        raise EvaltuiError(f"{registry.path.name} has no [rotation] table, so there are no handoffs")
+    if args.member and args.member not in _members(registry):
+        raise EvaltuiError(_unknown_member(args.member, registry))
+    at = parse_at(args.at, registry, bare_date=dt.time()) if args.at else _now()
+    lineage = _lineage(registry)
+    authorship = getattr(lineage, "authorship", None) or {}
+    changes = ownership.next_handoff(registry, at, authorship, to=args.member)
+    if not changes:
+        who = f" to {args.member}" if args.member else ""
+        print(f"No eval changes hands{who} in the 12 months after {_when(registry, at)}.")
+        return 0
+    note_file = notes.read_notes(registry.state_dir, registry.root)
+    runs = cov.read_runs(registry.state_dir)
+    matrix = cov.coverage(registry, cov.outcomes_from_runs(runs))
+    briefs = handoff.build_briefs(registry, changes, lineage=lineage, notes=note_file, coverage=matrix, runs=runs,
+                                  acknowledged=notes.acknowledged_commits(note_file))
+    if args.member:
+        briefs = tuple(b for b in briefs if b.member == args.member)
+    print("\n---\n\n".join(handoff.render_markdown(b, registry) for b in briefs), end="")
+    return 0
+
+
+# -- notes -------------------------------------------------------------------------------------
+
+
+def cmd_note(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    registry.eval(args.eval)
+    if args.kind == "non-semantic" and not args.commit:
+        raise EvaltuiError("a non-semantic note acknowledges a commit: give --commit SHA")
+    commit = history.rev_parse(registry.root, args.commit) if args.commit else None
+    author = args.author or notes.default_author(registry, history.config_email(registry.root),
+                                                 history.config_name(registry.root))
+    note = notes.make_note(args.eval, args.text, kind=args.kind, author=author, time=_now(), commit=commit,
+                           version=args.version)
+    path = notes.append_note(registry.root, registry.state_dir, note)
+    on = f" on {commit[:12]}" if commit else (f" on version {args.version}" if args.version else "")
+    print(f"{note.kind} note {note.id} by {author} on {args.eval}{on} → {path.relative_to(registry.root).as_posix()}")
+    return 0
+
+
+def cmd_notes(args: argparse.Namespace) -> int:
+    registry = registry_from(args)
+    if args.eval:
+        registry.eval(args.eval)
+    found = notes.read_notes(registry.state_dir, registry.root)
+    items = [n for n in found.notes if (not args.eval or n.eval == args.eval) and (not args.kind or n.kind == args.kind)]
+    items.sort(key=lambda n: n.time, reverse=True)
+    for p in found.problems:
+        print(clean(p.render()), file=sys.stderr)
+    if args.json:
+        print_json({"notes": [n.to_json() for n in items], "problems": [p.to_json() for p in found.problems]})
+        return 0
+    if not items:
+        print("No notes." + ("" if found.notes else " Add one: evaltui note EVAL \"text\""))
+        return 0
+    for n in items:
+        on = f" {n.commit[:8]}" if n.commit else (f" v{n.version}" if n.version else "")
+        print(f"{_short(registry, n.time)}  {n.eval}{on}  {n.kind}  {clean(n.author, keep_newlines=False)}: "
+              f"{clean(n.text, keep_newlines=False)}")
+    return 0
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def parse_at(text: str, registry: Registry, *, bare_date: dt.time) -> dt.datetime:
+    """A command-line instant; naive times are in the rotation's zone, a bare date gets `bare_date`."""
+    raw = text.strip()
+    try:
+        if len(raw) == 10:
+            when = dt.datetime.combine(dt.date.fromisoformat(raw), bare_date)
+        else:
+            when = dt.datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "T", 1))
+    except ValueError:
+        raise EvaltuiError(f"--at: expected {_AT_HELP}, got {text!r}") from None
+    return ownership.Rota(registry).aware(when)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _lineage(registry: Registry):
+    loader = getattr(history, "load_lineage", None)
+    if loader is None or not history.is_repo(registry.root):
+        return None
+    try:
+        return loader(registry)
+    except EvaltuiError as exc:
+        print(f"evaltui: git history not read ({exc}); continuing without it", file=sys.stderr)
+        return None
+
+
+def _authorship(registry: Registry) -> dict:
+    if registry.rotation is None or not registry.rotation.fresh_eyes:
+        return {}  # only fresh eyes needs the history
+    lineage = _lineage(registry)
+    return dict(getattr(lineage, "authorship", None) or {})
+
+
+def _members(registry: Registry) -> set[str]:
+    return set(registry.people) | set(registry.rotation.members if registry.rotation else ())
+
+
+def _unknown_member(name: str, registry: Registry) -> str:
+    hint = suggest(name, _members(registry))
+    return f"unknown member {name!r}" + (f"; did you mean {hint!r}?" if hint else
+                                          f"; members: {', '.join(sorted(_members(registry)))}")
+
+
+def _when(registry: Registry, when: dt.datetime) -> str:
+    local = ownership.local_time(registry, when)
+    zone = registry.rotation.timezone if registry.rotation else "UTC"
+    return f"{local:%a %d %b %Y %H:%M} {zone}"
+
+
+def _short(registry: Registry, when: dt.datetime | None) -> str:
+    return f"{ownership.local_time(registry, when):%Y-%m-%d %H:%M}" if when else "-"
+
+
+def _until(start: dt.datetime, end: dt.datetime) -> str:
+    delta = end - start
+    if delta.days >= 2:
+        return f"{delta.days} days"
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours} hour{'s' * (hours != 1)}" if hours else "under an hour"
+
+
+def _columns(rows: list[list[str]], right=()) -> str:
+    """Rows as left-aligned (or right-aligned) columns separated by two spaces, never wrapped."""
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = []
+    for r in rows:
+        cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _emit(text: str, output: str | None, newline: str | None = None) -> int:
+    if output:
+        from evaltui.core.fsutil import atomic_write
+
+        atomic_write(Path(output), text)
+        print(f"wrote {output}", file=sys.stderr)
+        return 0
+    if newline == "":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(text.encode("utf-8"))
+        sys.stdout.buffer.flush()
+    else:
+        sys.stdout.write(text)
+    return 0
