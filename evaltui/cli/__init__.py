@@ -71,7 +71,15 @@ def main(argv: list[str] | None = None) -> int:
             # `evaltui [PATH]`: open the app.
             from evaltui.cli.basic import open_tui
 
-            return _guard(lambda: open_tui(Path(positionals[0] if positionals else repo)))
+            target = positionals[0] if positionals else repo
+            if positionals and not Path(target).exists():
+                import difflib
+
+                close = difflib.get_close_matches(target, sorted(commands), n=1, cutoff=0.75)
+                hint = f"did you mean `evaltui {close[0]}`?" if close else "see `evaltui --help`"
+                print(f"evaltui: {target!r} is neither a command nor a directory; {hint}", file=sys.stderr)
+                return 2
+            return _guard(lambda: open_tui(Path(target)))
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
