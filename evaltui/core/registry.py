@@ -26,6 +26,7 @@ FILENAME = "evals.toml"
 NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
 CADENCE_RE = re.compile(r"^\s*([0-9]+)\s*([dw])\s*$")
 MAX_CADENCE_DAYS = 366
+_HEADER_LINE = re.compile(r"^\s*\[([A-Za-z0-9_.\- ]+)\]\s*(?:#.*)?$")
 KEY_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 
 
@@ -337,6 +338,7 @@ class _Parser:
         self.check_files = check_files
         self.problems: list[Problem] = []
         self._locator: KeyLocator | None = None
+        self._headers: dict[tuple[str, ...], int] | None = None
         self.listings: dict = {}  # directory walks shared by the globs in `paths`
         self.folders_inside: dict[str, bool] = {}
 
@@ -347,6 +349,18 @@ class _Parser:
         if self._locator is None:
             self._locator = KeyLocator(self.text)
         return self._locator
+
+    def table_line(self, *key: str) -> int | None:
+        """Line of a `[a.b]` header, from a quick scan; the full locator is built only for problems."""
+        if self._headers is None:
+            self._headers = {}
+            for lineno, raw in enumerate(self.text.splitlines(), start=1):
+                m = _HEADER_LINE.match(raw)
+                if m:
+                    parts = tuple(p.strip().strip('"\'') for p in m.group(1).split("."))
+                    self._headers.setdefault(parts, lineno)
+        line = self._headers.get(tuple(key))
+        return line if line is not None else self.locator.find(key)[0]
 
     def problem(self, severity: str, code: str, key: KeyPath, message: str, eval: str | None = None) -> None:
         line, col = self.locator.find(key)
@@ -661,7 +675,7 @@ class _Parser:
             covers=covers, owner=self.typed(t, "owner", (str,), "a member name, e.g. \"alice\"", key, eval=name),
             paths=tuple(dict.fromkeys(paths)), params=MappingProxyType(dict(params)),
             threshold=float(threshold) if threshold is not None else None,
-            line=self.locator.find(key)[0],
+            line=self.table_line("evals", name),
         )
 
     def inline_version(self, t: Mapping[str, Any], key: KeyPath, name: str) -> str | None:

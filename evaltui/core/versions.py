@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
 
 from evaltui.core import fsutil
 from evaltui.core.errors import VersionSourceError
@@ -26,8 +25,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-# The C loader when PyYAML was built with libyaml: the same safe subset, about 8x faster.
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DECORATOR_NAMES = ("version",)  # bare `@version`, `@evaltui.version`, `@eval.version`, `@x.version`
 _FIELDS = ("version", "valid_for", "why")
 _EXAMPLE = '@evaltui.version("1.1", valid_for="single-turn QA", why="added multi-hop cases")'
@@ -156,11 +153,15 @@ def _literal(node: ast.AST, what: str, where: str) -> Any:
 
 def parse_structured(content: bytes | str, suffix: str, *, filename: str = "<source>") -> Any:
     """Parse YAML/JSON/TOML content by file suffix (`.yaml`, `.yml`, `.json`, `.toml`)."""
+    import yaml  # only when a version lives in a YAML file: it is slow to import
+
+    # The C loader when PyYAML was built with libyaml: the same safe subset, about 8x faster.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     text = content.decode("utf-8-sig", errors="replace") if isinstance(content, bytes) else content
     suffix = suffix.lower()
     try:
         if suffix in (".yaml", ".yml"):
-            return yaml.load(text, Loader=_YAML_LOADER)
+            return yaml.load(text, Loader=loader)
         if suffix == ".json":
             return json.loads(text)
         if suffix == ".toml":

@@ -6,10 +6,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import tomlkit
-from tomlkit.exceptions import TOMLKitError
+import sys
 
 from evaltui.core.fsutil import atomic_write
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 
 def config_path() -> Path:
@@ -34,8 +38,8 @@ class UserConfig:
         if not path.exists():
             return config
         try:
-            doc = tomlkit.parse(path.read_text(encoding="utf-8")).unwrap()
-        except (OSError, UnicodeDecodeError, TOMLKitError) as exc:
+            doc = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             config.problems.append(f"{path}: ignored, cannot read it: {exc}")
             return config
         theme = doc.get("theme")
@@ -56,6 +60,9 @@ class UserConfig:
 
     def save_theme(self, theme: str) -> None:
         """Remember `theme`, keeping the rest of the file (comments included) as it is."""
+        import tomlkit  # writing only: keeps the user's comments and layout
+        from tomlkit.exceptions import TOMLKitError
+
         self.theme = theme
         try:
             doc = tomlkit.parse(self.path.read_text(encoding="utf-8")) if self.path.exists() else tomlkit.document()
