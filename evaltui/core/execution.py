@@ -7,6 +7,7 @@ it receives and emits is a small picklable frozen dataclass.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import signal
 import time
 from dataclasses import dataclass, replace
@@ -251,6 +252,11 @@ def init_worker(events: Any, stop: Any) -> None:
     global _QUEUE, _STOP
     # Ctrl-C belongs to the parent, which turns it into a cancellation the workers see.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # User code that prints must not draw over the progress display (or the app's screen).
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.dup2(null, 2)
+    os.close(null)
     _QUEUE, _STOP = events, stop
 
 

@@ -329,10 +329,35 @@ def _run_inline(specs: list[JobSpec], collector: _Collector, cancel: threading.E
 # -- worker processes -------------------------------------------------------------------------
 
 
+def _ensure_tracker() -> None:
+    """Start multiprocessing's resource tracker with a real stderr (devnull if ours has none).
+
+    It starts on first use by handing `sys.stderr.fileno()` to the new process; inside a
+    Textual app `sys.stderr` is a capture whose fileno is -1, and the pool would fail with
+    "bad value(s) in fds_to_keep". Its output must not reach a terminal an app draws on.
+    """
+    from multiprocessing import resource_tracker
+
+    try:
+        if sys.stderr is not None and sys.stderr.fileno() >= 0:
+            resource_tracker.ensure_running()
+            return
+    except (AttributeError, ValueError, OSError):
+        pass
+    saved = sys.stderr
+    try:
+        with open(os.devnull, "w") as null:
+            sys.stderr = null
+            resource_tracker.ensure_running()
+    finally:
+        sys.stderr = saved
+
+
 def _run_pool(specs: list[JobSpec], workers: int, collector: _Collector, cancel: threading.Event) -> None:
     # spawn: a clean interpreter per worker, safe with the threads of the caller (the app); the
     # worker side lives in `execution`, which keeps its imports light (no git, no CLI).
     ctx = multiprocessing.get_context("spawn")
+    _ensure_tracker()
     events = ctx.Queue()
     stop = ctx.Event()
     pending = set(range(len(specs)))

@@ -19,6 +19,7 @@ from evaltui.tui.config import UserConfig
 from evaltui.tui.state import AppState
 from evaltui.tui.screens.main import MainScreen
 from evaltui.tui.screens.problems import ProblemsScreen
+from evaltui.tui.screens.report import RunsProvider
 from evaltui.tui.themes import DEFAULT_THEME, shipped_themes
 
 
@@ -28,6 +29,7 @@ class EvaltuiApp(App):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "evaltui"
     COMMANDS = App.COMMANDS | {EvalsProvider}
+    COMMANDS = COMMANDS | {RunsProvider}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "toggle_keys", "Keys", id="keys"),
@@ -76,6 +78,14 @@ class EvaltuiApp(App):
         yield SystemCommand("Reload", "Read evals.toml and the eval files again", self.action_reload)
         yield SystemCommand("Filter evals", "Narrow the eval list by words", self.action_filter)
         yield SystemCommand("Keys", "Show the keys of the focused panel", self.action_toggle_keys)
+        yield SystemCommand("Coverage", "Failure modes × evals: blind spots, cases, add a mode or a case",
+                            lambda: self.open_named_screen("coverage"))
+        yield SystemCommand("Rotation", "Who owns which eval when, the next handoff and its brief",
+                            lambda: self.open_named_screen("rotation"))
+        yield SystemCommand("Check", "Every problem `evaltui check` reports; jump to the eval",
+                            lambda: self.open_named_screen("check"))
+        yield SystemCommand("Annotate", "Write a note on the selected eval",
+                            lambda: self.open_named_screen("annotate"))
 
     # -- actions reachable from every screen ---------------------------------------------
 
@@ -109,6 +119,12 @@ class EvaltuiApp(App):
 
     def show_problems(self, problems: tuple[Problem, ...], evals_loaded: int) -> None:
         self.push_screen(ProblemsScreen(problems, evals_loaded))
+
+    def open_named_screen(self, name: str) -> None:
+        """Open one of the main screen's `OPEN_SCREENS` (from the palette), for the eval under its cursor."""
+        main = self._main()
+        if main is not None:
+            main.action_open_screen(name)
 
     def _main(self) -> MainScreen | None:
         for screen in self.screen_stack:

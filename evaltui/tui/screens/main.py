@@ -9,6 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
@@ -19,13 +20,29 @@ from evaltui.tui.messages import DatasetRead, EvalSelected, EvalsShown, Registry
 from evaltui.tui.widgets.base import DetailTab
 from evaltui.tui.widgets.eval_list import EvalList
 from evaltui.tui.widgets.overview import Overview
+from evaltui.tui.screens.report import ReportScreen
+from evaltui.tui.screens.run import open_run
+from evaltui.tui.widgets.runs_tab import RunsTab
+from evaltui.tui.screens.annotate import AnnotateDialog
+from evaltui.tui.screens.check import CheckScreen
+from evaltui.tui.screens.coverage import CoverageScreen
+from evaltui.tui.screens.rotation import RotationScreen
+from evaltui.tui.widgets.notes_tab import NotesTab
 
 # Screens the main screen opens by key: name -> factory(selected eval name or None) -> Screen.
 OPEN_SCREENS: dict[str, Callable[[str | None], Screen]] = {}
+OPEN_SCREENS["run"] = open_run
+OPEN_SCREENS["report"] = lambda name: ReportScreen()
+OPEN_SCREENS["coverage"] = CoverageScreen
+OPEN_SCREENS["rotation"] = RotationScreen
+OPEN_SCREENS["check"] = CheckScreen
+OPEN_SCREENS["annotate"] = lambda name: AnnotateDialog(name, follow_selection=True)
 
 # The detail pane's tabs, in order: (title, id, widget class). A tab is listed only once it works.
 DETAIL_TABS: list[tuple[str, str, type[DetailTab]]] = [
     ("Overview", "overview", Overview),
+    ("Runs", "runs", RunsTab),
+    ("Notes", "notes", NotesTab),
 ]
 
 
@@ -38,6 +55,12 @@ class MainScreen(Screen):
         Binding("slash", "filter", "Filter", id="filter-evals"),
         Binding("R", "app.reload", "Reload", id="reload"),
         # Screens opened from here: (key, screen name in OPEN_SCREENS, footer label, binding id).
+        Binding("r", "open_screen('run')", "Run", id="run-eval"),
+        Binding("P", "open_screen('report')", "Report", id="report"),
+        Binding("c", "open_screen('coverage')", "Coverage", id="coverage"),
+        Binding("o", "open_screen('rotation')", "Rotation", id="rotation"),
+        Binding("k", "open_screen('check')", "Check", id="check"),
+        Binding("a", "open_screen('annotate')", "Annotate", id="annotate"),
     ]
     """Panel jumps (1, 2), filter, reload and the screens reachable from the eval list."""
 
@@ -52,8 +75,11 @@ class MainScreen(Screen):
             evals = EvalList(id="eval-list")
             evals.border_title = "[1] Evals"
             yield evals
-            with TabbedContent(id="detail") as detail:
-                detail.border_title = "[2] Detail"
+            # The detail pane and the footer are mounted right after the first frame, so the
+            # eval list shows as early as it can (they cost as much to set up as the rest).
+            detail = TabbedContent(id="detail")
+            detail.border_title = "[2] Detail"
+            with detail:
                 for title, tab_id, factory in DETAIL_TABS:
                     with TabPane(title, id=f"tab-{tab_id}"):
                         yield factory(id=tab_id)
@@ -93,7 +119,8 @@ class MainScreen(Screen):
             return
         summaries[message.eval] = replace(summary, dataset=message.info)
         if self.query_one(EvalList).current == message.eval:
-            self.query_one(Overview).refresh_data()
+            for overview in self.query(Overview):
+                overview.refresh_data()
 
     @on(RegistryLoaded)
     def _loaded(self, message: RegistryLoaded) -> None:
@@ -122,28 +149,35 @@ class MainScreen(Screen):
     @on(EvalSelected)
     def _selected(self, message: EvalSelected) -> None:
         summary = self.app.state.summaries.get(message.name) if message.name else None  # type: ignore[attr-defined]
-        self.active_tab().show_eval(message.name)
+        tab = self.active_tab()
+        if tab is not None:
+            tab.show_eval(message.name)
         if summary is not None and summary.dataset is None and summary.eval.dataset:
             self.read_dataset(summary.name, summary.eval.dataset)
 
     @on(TabbedContent.TabActivated, "#detail")
     def _tab_changed(self) -> None:
-        self.active_tab().show_eval(self.query_one(EvalList).current)
+        self.refresh_tabs()
 
-    def active_tab(self) -> DetailTab:
-        """The detail tab on show."""
-        pane = self.query_one("#detail", TabbedContent).active_pane
-        return pane.query_one(DetailTab) if pane is not None else self.query_one(Overview)
+    def active_tab(self) -> DetailTab | None:
+        """The detail tab on show (None until the detail pane is mounted)."""
+        detail = self.query("#detail").first(TabbedContent) if self.query("#detail") else None
+        pane = detail.active_pane if detail is not None else None
+        return pane.query_one(DetailTab) if pane is not None else None
 
     def refresh_tabs(self) -> None:
         """Something the tabs show was (re)loaded: redraw the visible one."""
-        self.active_tab().show_eval(self.query_one(EvalList).current)
+        tab = self.active_tab()
+        if tab is not None:
+            tab.show_eval(self.query_one(EvalList).current)
 
     def action_focus_evals(self) -> None:
         self.query_one(EvalList).table.focus()
 
     def action_focus_detail(self) -> None:
-        self.active_tab().focus()
+        tab = self.active_tab()
+        if tab is not None:
+            tab.focus()
 
     def action_filter(self) -> None:
         self.query_one(EvalList).open_filter()

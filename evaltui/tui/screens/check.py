@@ -1,0 +1,203 @@
+"""The Check screen: every problem `evaltui check` would report; Enter jumps to the eval, `a` annotates it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from evaltui.core import checks
+from evaltui.core.errors import EvaltuiError, Problem
+from evaltui.core.textsafe import clean, one_line
+from evaltui.tui.messages import ChecksDone
+
+# The silent-change message names the commit it is about; `a` prefills it so acknowledging a
+# harmless change is one note away.
+_SILENT_COMMIT = re.compile(r"\bsilent change in ([0-9a-f]{7,40})\b")
+MIN_MESSAGE_WIDTH = 30
+
+
+def current_time() -> dt.datetime:
+    """Now, as an aware time (the one place this screen reads the clock)."""
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def silent_commit(problem: Problem) -> str | None:
+    """The (abbreviated) commit a `silent-change` problem is about, if it names one."""
+    if problem.code != "silent-change":
+        return None
+    m = _SILENT_COMMIT.search(problem.message)
+    return m.group(1) if m else None
+
+
+def summary_text(problems: list[Problem], colors: dict[str, str]) -> Text:
+    """`2 errors, 4 warnings` in the theme's colours, or a line that says all is well."""
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if not problems:
+        return Text("✓ No problems: evaltui check would pass.", style=f"bold {colors.get('success', 'default')}")
+    text = Text.assemble(("Check  ", "bold"))
+    text.append(f"{errors} error{'s' * (errors != 1)}", style=f"bold {colors.get('error', 'default')}" if errors
+                else "dim")
+    text.append(", ")
+    text.append(f"{warnings} warning{'s' * (warnings != 1)}",
+                style=f"bold {colors.get('warning', 'default')}" if warnings else "dim")
+    text.append("   enter: go to the eval · a: annotate (acknowledge a silent change) · R: check again", style="dim")
+    return text
+
+
+class ProblemTable(DataTable):
+    """The problems; Enter (shown in the footer) jumps to the problem's eval."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "Go to eval", id="check-jump")]
+    """Enter selects the row, which the screen turns into a jump."""
+
+
+class CheckScreen(Screen):
+    """Runs the repository checks in a worker and lists the problems, errors first."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="check-back"),
+        Binding("a", "annotate", "Annotate", id="check-annotate"),
+        Binding("R", "rerun", "Check again", id="check-rerun"),
+    ]
+    """Back, annotate the problem's eval, run the checks again (Enter on a row jumps to its eval)."""
+
+    def __init__(self, eval_name: str | None = None, *, now: dt.datetime | None = None) -> None:
+        super().__init__(id="check-screen")
+        self.eval_name = eval_name
+        self.now = now
+        self.problems: list[Problem] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Running checks…", style="dim"), id="check-summary")
+        yield ProblemTable(id="check-problems", cursor_type="row", zebra_stripes=True)
+        yield Static(id="check-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#check-problems", DataTable)
+        table.add_column("severity", key="severity")
+        table.add_column("code", key="code")
+        table.add_column("eval", key="eval")
+        table.add_column("where", key="where")
+        table.add_column("problem", key="message")
+        table.focus()
+        self.run_checks()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="check")
+    def run_checks(self) -> None:
+        """Schema, versions, silent changes, coverage, owners and notes, as `evaltui check` sees them."""
+        registry = self.app.state.registry  # type: ignore[attr-defined]
+        if registry is None:
+            self.post_message(ChecksDone(error="evals.toml is not loaded yet"))
+            return
+        try:
+            problems = checks.check_repository(registry, now=self.now or current_time())
+        except EvaltuiError as exc:
+            self.post_message(ChecksDone(error=str(exc)))
+            return
+        self.post_message(ChecksDone(tuple(problems)))
+
+    @on(ChecksDone)
+    def _done(self, message: ChecksDone) -> None:
+        message.stop()
+        colors = self.app.get_css_variables()
+        summary = self.query_one("#check-summary", Static)
+        if message.error:
+            summary.update(Text(f"Cannot check: {clean(message.error, keep_newlines=False)}",
+                                style=f"bold {colors.get('error', 'default')}"))
+            return
+        table = self.query_one("#check-problems", DataTable)
+        keep = table.cursor_row
+        self.problems = list(message.problems)  # type: ignore[arg-type]
+        table.clear()
+        # The message column takes what the others leave, so the table never scrolls sideways.
+        rows = [self.cells(p, colors, 1000) for p in self.problems]
+        used = sum(max([len(r[i].plain) for r in rows] + [len(h)]) + 2
+                   for i, h in enumerate(("severity", "code", "eval", "where")))
+        width = max(MIN_MESSAGE_WIDTH, self.size.width - used - 4)
+        for i, p in enumerate(self.problems):
+            table.add_row(*self.cells(p, colors, width), key=str(i))
+        if self.problems:
+            table.move_cursor(row=min(keep, len(self.problems) - 1))
+        summary.update(summary_text(self.problems, colors))
+        self._show_detail()
+
+    @staticmethod
+    def cells(p: Problem, colors: dict[str, str], width: int) -> list[Text]:
+        """One problem as table cells; every piece of text is cleaned and never read as markup."""
+        style = f"bold {colors.get('error' if p.severity == 'error' else 'warning', 'default')}"
+        return [Text(p.severity, style=style), Text(p.code), Text(clean(p.eval or "–", keep_newlines=False)),
+                Text(clean(p.location(), keep_newlines=False) or "–", style="dim"),
+                Text(one_line(p.message, width))]
+
+    @property
+    def current(self) -> Problem | None:
+        row = self.query_one("#check-problems", DataTable).cursor_row
+        return self.problems[row] if 0 <= row < len(self.problems) else None
+
+    @on(DataTable.RowHighlighted, "#check-problems")
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        p = self.current
+        detail = self.query_one("#check-detail", Static)
+        if p is None:
+            detail.update("")
+            return
+        text = Text(clean(p.render()))
+        commit = silent_commit(p)
+        if commit:
+            text.append(f"\nPress a to acknowledge {commit} with a non-semantic note if it does not change "
+                        "what the eval measures; otherwise bump the version with a `why`.", style="dim")
+        detail.update(text)
+
+    @on(DataTable.RowSelected, "#check-problems")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_jump()
+
+    def action_jump(self) -> None:
+        p = self.current
+        registry = self.app.state.registry  # type: ignore[attr-defined]
+        if p is None:
+            return
+        if not p.eval or registry is None or p.eval not in registry.evals:
+            self.app.notify("This problem is not about one eval of evals.toml.", severity="warning")
+            return
+        self.app.select_eval(p.eval)  # type: ignore[attr-defined]
+
+    def action_annotate(self) -> None:
+        from evaltui.tui.screens.annotate import AnnotateDialog
+
+        p = self.current
+        registry = self.app.state.registry  # type: ignore[attr-defined]
+        if p is None or not p.eval or registry is None or p.eval not in registry.evals:
+            self.app.notify("Choose a problem about an eval to annotate it.", severity="warning")
+            return
+        commit = silent_commit(p)
+        dialog = AnnotateDialog(p.eval, commit, kind="non-semantic" if commit else "note")
+        self.app.push_screen(dialog, callback=self._annotated)
+
+    def _annotated(self, note) -> None:
+        if note is not None:
+            self.action_rerun()
+
+    def action_rerun(self) -> None:
+        self.query_one("#check-summary", Static).update(Text("Running checks…", style="dim"))
+        self.run_checks()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.app.notify(f"check failed: {event.worker.error}", severity="error", markup=False)
+            self.query_one("#check-summary", Static).update(Text(f"check failed: {event.worker.error}"))

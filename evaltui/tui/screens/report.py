@@ -1,0 +1,253 @@
+"""The Report screen (the pull-request report for a base ref, previewed and written) and the runs palette commands."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from functools import partial
+from typing import Any, Callable
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label, Markdown, Static
+from textual.worker import Worker, WorkerState
+
+from evaltui.core import history, report, runner
+from evaltui.core.errors import EvaltuiError
+from evaltui.core.execution import JobFinished, JobStarted
+from evaltui.core.fsutil import atomic_write
+from evaltui.core.registry import Registry
+from evaltui.core.textsafe import clean, one_line
+from evaltui.tui.messages import ReportBase, ReportBuilt, ReportStatus, RunsRecorded
+from evaltui.tui.screens.run import RunScreen, open_run
+from evaltui.tui.widgets.eval_list import EvalList
+from evaltui.tui.widgets.runs_tab import RunsTab, colors
+
+PLACEHOLDER = ("*Enter in the base box builds the report: each eval that changed between the base and the working "
+               "tree runs at both versions against the baseline and the candidate model (recorded runs are "
+               "reused); unchanged evals compare the two models.*")
+
+
+class ReportScreen(Screen):
+    """Type a base ref, build the report in a worker (it may run evals, in worker processes), preview, write."""
+
+    BINDINGS = [
+        Binding("w", "write", "Write file", id="report-write"),
+        Binding("escape", "back", "Cancel / back", id="report-back"),
+    ]
+    """Enter in the base box builds; `w` writes the previewed Markdown; escape cancels a build, then leaves."""
+
+    def __init__(self) -> None:
+        super().__init__(id="report-screen")
+        self.markdown = ""
+        self.built_for: str | None = None
+        self.cancel = threading.Event()
+        self.building = False
+
+    @property
+    def registry(self) -> Registry | None:
+        return self.app.state.registry  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Report", style="bold"), id="report-title")
+        with Horizontal(id="report-form"):
+            yield Label("base", classes="report-label")
+            yield Input(placeholder="a ref to compare with: a branch, a tag, a sha, HEAD~3…", id="report-base")
+            yield Label("write to", classes="report-label")
+            yield Input(id="report-path")
+        yield Static(id="report-status")
+        with VerticalScroll(id="report-preview"):
+            yield Markdown(PLACEHOLDER, id="report-md")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        registry = self.registry
+        status = self.query_one("#report-status", Static)
+        if registry is None:
+            status.update(Text("evals.toml is not loaded yet; press escape and try again.", style="dim"))
+            return
+        self.query_one("#report-path", Input).value = self._shown_path(registry.state_dir / "report.md")
+        status.update(Text("Working out the default base…", style="dim"))
+        self.query_one("#report-base", Input).focus()
+        self.find_base(registry.root)
+
+    def _shown_path(self, path: Path) -> str:
+        registry = self.registry
+        try:
+            return str(path.relative_to(registry.root)) if registry else str(path)
+        except ValueError:
+            return str(path)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "write":
+            return bool(self.markdown) or None  # shown, dimmed, until there is something to write
+        return True
+
+    # -- the default base -------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report-base")
+    def find_base(self, root: Path) -> None:
+        try:
+            ref, why = history.default_base(root)
+        except EvaltuiError as exc:
+            self.post_message(ReportStatus(str(exc)))
+            return
+        self.post_message(ReportBase(ref, why))
+
+    @on(ReportBase)
+    def _base_found(self, message: ReportBase) -> None:
+        box = self.query_one("#report-base", Input)
+        if not box.value:
+            box.value = message.ref
+        self._status(Text.assemble("Default base: ", (clean(message.ref), "bold"), f" = {clean(message.why)}.",
+                                   (" Enter builds the report against the working tree.", "dim")))
+
+    # -- building ---------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#report-base")
+    def _submitted(self, event: Input.Submitted) -> None:
+        base = event.value.strip()
+        registry = self.registry
+        if not base or registry is None or self.building:
+            return
+        self.building = True
+        self.cancel = threading.Event()
+        self._status(Text.assemble("Building the report for ", (clean(base), "bold"), "…"))
+        self.build(registry, base, self.cancel)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="report")
+    def build(self, registry: Registry, base: str, cancel: threading.Event) -> None:
+        """Run (or reuse) what the report needs and render it; evals run in worker processes."""
+        counts = {"started": 0, "finished": 0}
+
+        def on_event(event: Any) -> None:
+            if isinstance(event, JobStarted):
+                counts["started"] += 1
+                self.post_message(ReportStatus(f"Running {event.job.label} ({event.total} cases)… "
+                                               f"{counts['finished']} job(s) done. Escape cancels."))
+            elif isinstance(event, JobFinished):
+                counts["finished"] += 1
+
+        try:
+            built = report.build_report(registry, base, options=runner.RunOptions(isolate=True), on_event=on_event,
+                                        cancel=cancel)
+        except EvaltuiError as exc:
+            self.post_message(ReportBuilt(base, error=str(exc)))
+            return
+        self.post_message(ReportBuilt(base, markdown=report.to_markdown(built)))
+        if built.ran:
+            self.post_message(RunsRecorded(tuple(e.eval for e in built.evals)))
+
+    @on(ReportStatus)
+    def _progress(self, message: ReportStatus) -> None:
+        self._status(Text(clean(message.text)))
+
+    @on(RunsRecorded)
+    def _recorded(self, message: RunsRecorded) -> None:
+        message.stop()
+        for screen in self.app.screen_stack:
+            for tab in screen.query(RunsTab):
+                tab.post_message(RunsRecorded(message.evals))
+
+    @on(ReportBuilt)
+    def _built(self, message: ReportBuilt) -> None:
+        self.building = False
+        if message.error:
+            self._status(Text("Could not build the report: " + one_line(message.error, 300),
+                              style=colors(self.app)["error"]))
+            return
+        self.markdown, self.built_for = message.markdown, message.base
+        self.query_one("#report-md", Markdown).update(message.markdown)
+        self._status(Text.assemble("Report for base ", (clean(message.base), "bold"),
+                                   " · w writes it to the file named above"))
+        self.query_one("#report-preview").focus()
+        self.refresh_bindings()
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.group in ("report", "report-base"):
+            self.building = False
+            self._status(Text(f"Could not build the report: {one_line(str(event.worker.error), 300)}",
+                              style=colors(self.app)["error"]))
+
+    def _status(self, text: Text) -> None:
+        self.query_one("#report-status", Static).update(text)
+
+    # -- writing and leaving --------------------------------------------------------------------
+
+    def action_write(self) -> None:
+        registry = self.registry
+        if not self.markdown or registry is None:
+            self.notify("Build the report first (enter in the base box).", severity="warning")
+            return
+        typed = self.query_one("#report-path", Input).value.strip() or str(registry.state_dir / "report.md")
+        path = Path(typed).expanduser()
+        path = path if path.is_absolute() else registry.root / path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, self.markdown)
+        except OSError as exc:
+            self.notify(f"Cannot write {path}: {exc.strerror or exc}", title="Report", severity="error",
+                        markup=False)
+            return
+        self.notify(f"Wrote {path}", title="Report", markup=False)
+
+    def action_back(self) -> None:
+        if self.building and not self.cancel.is_set():
+            self.cancel.set()
+            self._status(Text("Cancelling… escape again leaves.", style=colors(self.app)["warning"]))
+            return
+        self.app.pop_screen()
+
+    def on_unmount(self) -> None:
+        self.cancel.set()
+
+
+# -- the command palette ------------------------------------------------------------------------
+
+
+def _selected_eval(app: Any) -> str | None:
+    for screen in reversed(app.screen_stack):
+        try:
+            return screen.query_one(EvalList).current
+        except NoMatches:
+            continue
+    return None
+
+
+class RunsProvider(Provider):
+    """Palette commands: run the selected eval (or choose), run every eval, preview the report."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], None]]]:
+        return [
+            ("Run: selected eval", "Choose models and run the eval under the cursor", self._run_selected),
+            ("Run: all evals", "Choose models and run every runnable eval", partial(self._push, RunScreen)),
+            ("Report: preview the pull-request report", "Old and new eval versions × baseline and candidate",
+             self._report),
+        ]
+
+    def _push(self, factory: Callable[[], Screen]) -> None:
+        self.app.push_screen(factory())
+
+    def _run_selected(self) -> None:
+        self._push(partial(open_run, _selected_eval(self.app)))
+
+    def _report(self) -> None:
+        self._push(ReportScreen)
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)

@@ -1,0 +1,389 @@
+"""The Run screen: choose evals and models, then a live row per job with progress, cache hits, errors and cancel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from typing import Any, Callable, Sequence
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, ProgressBar, SelectionList, Static
+from textual.widgets.selection_list import Selection
+from textual.worker import Worker, WorkerState
+
+from evaltui.core import runner
+from evaltui.core.errors import EvaltuiError
+from evaltui.core.execution import Job, JobCancelled, JobFailed, JobFinished, JobProgress, JobStarted, RunWarning
+from evaltui.core.registry import Registry
+from evaltui.core.store import RunRecord
+from evaltui.core.textsafe import clean, one_line
+from evaltui.tui.messages import RunEnded, RunEvent, RunProgress, RunsRecorded
+from evaltui.tui.widgets.runs_tab import RunsTab, colors, fmt_score
+
+Clock = Callable[[], float]
+Now = Callable[[], dt.datetime]
+
+
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class JobRow(Horizontal):
+    """One job's line: label, progress bar, cases done, cases/s, cache hits/misses, errors and status."""
+
+    def __init__(self, job: Job, clock: Clock) -> None:
+        super().__init__(classes="job-row")
+        self.job = job
+        self.clock = clock
+        self.state = "waiting"  # waiting | running | finished | failed | cancelled
+        self.total: int | None = None
+        self.done = self.hits = self.misses = self.errors = 0
+        self.started: float | None = None
+        self.elapsed = 0.0
+        self.record: RunRecord | None = None
+        self.error: str | None = None
+        self.predictions = False
+
+    def compose(self) -> ComposeResult:
+        yield Label(Text(clean(self.job.label, keep_newlines=False)), classes="job-label")
+        # A determinate bar from the start: an idle job shows 0%, not an animation.
+        yield ProgressBar(total=1, show_eta=False, classes="job-bar")
+        yield Static(classes="job-stats")
+
+    def on_mount(self) -> None:
+        self.redraw()
+
+    @property
+    def terminal(self) -> bool:
+        return self.state in ("finished", "failed", "cancelled")
+
+    def apply(self, event: Any) -> None:
+        """Take a lifecycle event of this job (started, progress, finished, failed, cancelled)."""
+        if isinstance(event, JobStarted):
+            self.state, self.total, self.started = "running", event.total, self.clock()
+        elif isinstance(event, JobProgress):
+            if self.terminal:
+                return  # a snapshot that lagged behind the job's end
+            self.total, self.done = event.total, event.done
+            self.hits, self.misses, self.errors = event.cache_hits, event.cache_misses, event.errors
+            self._tick()
+        elif isinstance(event, JobFinished):
+            self._end("finished", event.record)
+        elif isinstance(event, JobFailed):
+            self.error = event.error
+            self._end("failed", event.record)
+        elif isinstance(event, JobCancelled):
+            self._end("cancelled", None)
+        self.redraw()
+
+    def _tick(self) -> None:
+        if self.started is not None:
+            self.elapsed = max(self.clock() - self.started, 0.0)
+
+    def _end(self, state: str, record: RunRecord | None) -> None:
+        if not self.terminal:
+            self._tick()
+        self.state, self.record = state, record
+        if record is not None:
+            self.total, self.done = record.n_cases, record.n_cases if state == "finished" else self.done
+            self.hits, self.misses, self.errors = record.cache_hits, record.cache_misses, record.n_errors
+            self.predictions = record.model_kind == "predictions"
+
+    def redraw(self) -> None:
+        bar = self.query_one(ProgressBar)
+        total = max(self.total or 0, 1)
+        bar.update(total=total, progress=total if self.state == "finished" else min(self.done, total))
+        self.query_one(".job-stats", Static).update(self.stats())
+
+    def stats(self) -> Text:
+        c = colors(self.app)
+        total = "?" if self.total is None else str(self.total)
+        rate = f"{self.done / self.elapsed:,.0f}/s" if self.elapsed > 0 and self.done else ""
+        cache = "recorded" if self.predictions else f"{self.hits} hit {self.misses} miss"
+        text = Text.assemble(f"{self.done}/{total}".rjust(11) + " ", rate.rjust(9) + " ", cache.ljust(17),
+                             (f"{self.errors}".ljust(7), c["error"] if self.errors else ""))
+        text.append_text(self.status(c))
+        return text
+
+    def status(self, c: dict[str, str]) -> Text:
+        """Waiting, running, cancelled, failed, or the score with its threshold pass/fail."""
+        if self.state == "finished" and self.record is not None:
+            r = self.record
+            text = Text(fmt_score(r.aggregate), style="bold")
+            if r.threshold is not None:
+                text.append(f"  ✗ < {r.threshold:g}" if r.below_threshold else f"  ✓ ≥ {r.threshold:g}",
+                            style=c["error"] if r.below_threshold else c["success"])
+            return text
+        if self.state == "failed":
+            return Text("failed", style=f"bold {c['error']}")
+        if self.state == "cancelled":
+            return Text("cancelled", style=c["warning"])
+        return Text(self.state, style="dim")
+
+
+def header_row() -> Horizontal:
+    """Column titles over the job rows, in the widths `JobRow.stats` uses."""
+    stats = "cases".rjust(11) + " " + "cases/s".rjust(9) + " " + "cache".ljust(17) + "errors ".ljust(7) + "result"
+    return Horizontal(Label("job", classes="job-label"), Label("progress", classes="job-progress-title"),
+                      Label(stats, classes="job-stats"), classes="job-row job-header")
+
+
+class RunScreen(Screen):
+    """Run evals × models in a worker; rows update live and the run can be cancelled.
+
+    `clock` (seconds, for cases/s) and `now` (the records' time) come in as arguments.
+    """
+
+    BINDINGS = [
+        Binding("s", "start", "Start", id="run-start"),
+        Binding("c", "cancel", "Cancel run", id="run-cancel"),
+        Binding("escape", "back", "Cancel / back", id="run-back"),
+    ]
+    """Start with the chosen evals and models; cancel keeps finished jobs; escape twice leaves."""
+
+    def __init__(self, evals: Sequence[str] = (), *, clock: Clock = time.monotonic, now: Now = _utc_now) -> None:
+        super().__init__(id="run-screen")
+        self.wanted = tuple(evals)
+        self.clock, self.now = clock, now
+        self.phase = "setup"  # setup | running | cancelling | done
+        self.run_id = 0
+        self.cancel = threading.Event()
+        self.rows: dict[Job, JobRow] = {}
+        self.warnings: list[str] = []
+        self.result: runner.RunResult | None = None
+        self.error: str | None = None
+
+    @property
+    def registry(self) -> Registry | None:
+        return self.app.state.registry  # type: ignore[attr-defined]
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Run", style="bold"), id="run-title")
+        with Vertical(id="run-setup"):
+            with Horizontal(id="run-choose"):
+                yield SelectionList[str](id="run-evals")
+                yield SelectionList[str](id="run-models")
+            yield Static(id="run-hint")
+        with Vertical(id="run-progress"):
+            yield Static(id="run-status")
+            yield VerticalScroll(id="run-rows")
+            yield Static(id="run-summary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#run-evals").border_title = "Evals"
+        self.query_one("#run-models").border_title = "Models"
+        self.query_one("#run-progress").display = False
+        registry = self.registry
+        hint = self.query_one("#run-hint", Static)
+        if registry is None:
+            hint.update(Text("evals.toml is not loaded yet; press escape and try again.", style="dim"))
+            return
+        can_run = set(runner.runnable(registry))
+        preselect = [n for n in self.wanted if n in can_run] if self.wanted else list(can_run)
+        evals = self.query_one("#run-evals", SelectionList)
+        for name, ev in registry.evals.items():
+            prompt = Text(clean(name, keep_newlines=False))
+            if name not in can_run:
+                prompt.append(f" · no {'metric' if not ev.metric else 'dataset'}: not runnable here", style="dim")
+            evals.add_option(Selection(prompt, name, name in preselect, disabled=name not in can_run))
+        models = self.query_one("#run-models", SelectionList)
+        for name, model in registry.models.items():
+            models.add_option(Selection(Text.assemble(clean(name), (f" · {model.kind}", "dim")), name, True))
+        notes = [f"{n} cannot be run here (it has no metric or dataset in evals.toml)."
+                 for n in self.wanted if n in registry.evals and n not in can_run]
+        notes.append("space toggles · s starts · escape goes back. Model outputs come from the cache when known.")
+        hint.update(Text("\n".join(clean(n) for n in notes), style="dim"))
+        evals.focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start":
+            return self.phase == "setup"
+        if action == "cancel":
+            return self.phase == "running"
+        return True
+
+    def _set_phase(self, phase: str) -> None:
+        self.phase = phase
+        self.refresh_bindings()
+
+    # -- starting -------------------------------------------------------------------------------
+
+    def action_start(self) -> None:
+        registry = self.registry
+        if self.phase != "setup" or registry is None:
+            return
+        chosen = set(self.query_one("#run-evals", SelectionList).selected)
+        evals = [n for n in registry.evals if n in chosen]  # evals.toml order, not click order
+        models = [m for m in registry.models if m in set(self.query_one("#run-models", SelectionList).selected)]
+        if not evals or not models:
+            self.notify(f"Choose at least one {'eval' if not evals else 'model'} to run.", severity="warning")
+            return
+        try:
+            jobs = runner.plan(registry, evals, models)
+        except EvaltuiError as exc:
+            self.notify(clean(str(exc)), title="Cannot run", severity="error", markup=False)
+            return
+        self.start(registry, jobs)
+
+    def start(self, registry: Registry, jobs: Sequence[Job]) -> None:
+        """Show a row per job and run them in a worker (user code runs in worker processes)."""
+        self.query_one("#run-setup").display = False
+        self.query_one("#run-progress").display = True
+        self.rows = {job: JobRow(job, self.clock) for job in jobs}
+        rows = self.query_one("#run-rows", VerticalScroll)
+        rows.remove_children()
+        rows.mount(header_row(), *self.rows.values())
+        names = [clean(n, keep_newlines=False) for n in sorted({j.eval for j in jobs}, key=list(registry.evals).index)]
+        self.query_one("#run-title", Static).update(
+            Text.assemble(("Run", "bold"), f"  ·  {', '.join(names)}  ·  {len(jobs)} job{'s' * (len(jobs) != 1)}"))
+        self.warnings, self.result, self.error = [], None, None
+        self.cancel = threading.Event()
+        self.run_id += 1
+        self._set_phase("running")
+        self._show_status()
+        rows.focus()
+        self.run_jobs(self.run_id, registry, list(jobs), self.cancel, self.now())
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="run")
+    def run_jobs(self, run_id: int, registry: Registry, jobs: list[Job], cancel: threading.Event,
+                 now: dt.datetime) -> None:
+        """Run the jobs; lifecycle events are posted as they come, progress as coalescing snapshots."""
+        latest: dict[Job, JobProgress] = {}
+
+        def on_event(event: Any) -> None:
+            if isinstance(event, JobProgress):
+                latest[event.job] = event
+                self.post_message(RunProgress(run_id, tuple(latest.values())))
+            else:
+                self.post_message(RunEvent(run_id, event))
+
+        try:
+            result = runner.run(registry, jobs, options=runner.RunOptions(isolate=True), on_event=on_event,
+                                cancel=cancel, now=now)
+        except EvaltuiError as exc:
+            self.post_message(RunEnded(run_id, error=str(exc)))
+            return
+        self.post_message(RunEnded(run_id, result=result))
+
+    # -- live updates ---------------------------------------------------------------------------
+
+    @on(RunEvent)
+    def _event(self, message: RunEvent) -> None:
+        if message.run != self.run_id:
+            return
+        event = message.event
+        if isinstance(event, RunWarning):
+            where = f"{event.job.label}: " if event.job else ""
+            self.warnings.append(one_line(where + event.message, 160))
+            self._show_summary()
+            return
+        row = self.rows.get(getattr(event, "job", None))  # type: ignore[arg-type]
+        if row is not None:
+            row.apply(event)
+            self._show_status()
+
+    @on(RunProgress)
+    def _progress(self, message: RunProgress) -> None:
+        if message.run != self.run_id:
+            return
+        for event in message.progress:
+            row = self.rows.get(event.job)
+            if row is not None:
+                row.apply(event)
+
+    @on(RunEnded)
+    def _ended(self, message: RunEnded) -> None:
+        if message.run != self.run_id:
+            return
+        self._finish(message.result, message.error)  # type: ignore[arg-type]
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "run" and event.state == WorkerState.ERROR and self.phase in ("running", "cancelling"):
+            self._finish(None, f"the run stopped: {event.worker.error}")
+
+    def _finish(self, result: runner.RunResult | None, error: str | None) -> None:
+        self.result = result
+        for row in self.rows.values():
+            if not row.terminal:
+                row.apply(JobCancelled(row.job))
+        self.error = error
+        self._set_phase("done")
+        self._show_status()
+        self._show_summary()
+        recorded = tuple(sorted({r.eval for r in result.records})) if result else ()
+        if recorded:
+            for screen in self.app.screen_stack:
+                for tab in screen.query(RunsTab):
+                    tab.post_message(RunsRecorded(recorded))
+
+    def _show_status(self) -> None:
+        rows = list(self.rows.values())
+        counts = {s: sum(r.state == s for r in rows) for s in ("finished", "failed", "cancelled")}
+        ended = sum(counts.values())
+        c = colors(self.app)
+        if self.phase == "running":
+            text = Text(f"Running {len(rows)} job{'s' * (len(rows) != 1)} · {ended} ended · escape or c cancels")
+        elif self.phase == "cancelling":
+            text = Text(f"Cancelling… {ended} of {len(rows)} ended; finished jobs are kept. Escape leaves.",
+                        style=c["warning"])
+        elif self.cancel.is_set() or counts["cancelled"]:
+            text = Text(f"Cancelled: {counts['finished']} finished job(s) kept, {counts['cancelled']} cancelled "
+                        "(nothing recorded for those)", style=f"bold {c['warning']}")
+        else:
+            below = sum(1 for r in rows if r.record is not None and r.record.below_threshold)
+            text = Text(f"Done: {counts['finished']} of {len(rows)} job(s) finished", style="bold")
+            if counts["failed"]:
+                text.append(f" · {counts['failed']} failed", style=f"bold {c['error']}")
+            if below:
+                text.append(f" · {below} below threshold", style=c["error"])
+        if self.phase == "done":
+            text.append("  ·  escape goes back", style="dim")
+        self.query_one("#run-status", Static).update(text)
+
+    def _show_summary(self) -> None:
+        c = colors(self.app)
+        lines = [Text("Could not run: " + one_line(self.error, 300), style=c["error"])] if self.error else []
+        lines += [Text(f"{row.job.label}: {one_line(row.error or '', 200)}", style=c["error"])
+                  for row in self.rows.values() if row.state == "failed"]
+        lines += [Text(w, style=c["warning"]) for w in self.warnings[-5:]]
+        registry = self.registry
+        if self.phase == "done" and self.result is not None and self.result.records and registry is not None:
+            where = registry.state_dir / "runs"
+            try:
+                where = where.relative_to(registry.root)
+            except ValueError:
+                pass
+            n = len(self.result.records)
+            lines.append(Text(f"{n} record{'s' * (n != 1)} written to {clean(str(where))}", style="dim"))
+        self.query_one("#run-summary", Static).update(Text("\n").join(lines))
+
+    # -- leaving --------------------------------------------------------------------------------
+
+    def action_cancel(self) -> None:
+        if self.phase == "running":
+            self.cancel.set()
+            self._set_phase("cancelling")
+            self._show_status()
+
+    def action_back(self) -> None:
+        if self.phase == "running":
+            self.action_cancel()
+        else:
+            self.app.pop_screen()
+
+    def on_unmount(self) -> None:
+        # Leaving (or quitting) while jobs run stops them; finished jobs keep their records.
+        self.cancel.set()
+
+
+def open_run(name: str | None) -> RunScreen:
+    """The Run screen for the eval under the cursor (every runnable eval when there is none)."""
+    return RunScreen((name,) if name else ())

@@ -1,0 +1,337 @@
+"""The Runs tab: an eval's recorded runs by version and model, its score trend, and flips between two runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Sequence
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Label, Sparkline, Static
+
+from evaltui.core import store
+from evaltui.core.store import Comparison, Listing, RunRecord
+from evaltui.core.textsafe import clean
+from evaltui.tui.messages import RunsCompared, RunsListed, RunsRecorded
+from evaltui.tui.widgets.base import DetailTab
+
+LIST_LIMIT = 12  # case ids shown per list of flips
+# What matters most first: the detail pane is narrow and the table scrolls sideways.
+COLUMNS = (("mark", " "), ("model", "model"), ("version", "ver"), ("score", "score"), ("gate", "gate"),
+           ("when", "when"), ("cases", "cases"), ("errors", "err"), ("cache", "cache h/m"), ("code", "code"))
+
+
+def fmt_score(value: float | None) -> str:
+    """A score as a percentage when it is a fraction, else with four significant digits."""
+    if value is None:
+        return "—"
+    return f"{value * 100:.1f}%" if 0.0 <= value <= 1.0 else f"{value:.4g}"
+
+
+def fmt_delta(a: float | None, b: float | None) -> str:
+    """`b - a` in points when both are fractions, else as a plain difference."""
+    if a is None or b is None:
+        return "—"
+    fraction = 0.0 <= a <= 1.0 and 0.0 <= b <= 1.0
+    d = (b - a) * 100 if fraction else b - a
+    return f"{'+' if d >= 0 else '−'}{abs(d):.1f}" + (" points" if fraction else "")
+
+
+def colors(app) -> dict[str, str]:
+    """Rich colours from the theme's variables (error, success, warning), so Text styles follow the theme."""
+    variables = app.get_css_variables()
+    return {k: variables.get(k, "default") for k in ("error", "success", "warning")}
+
+
+def gate(record: RunRecord, c: dict[str, str]) -> Text:
+    """Threshold pass/fail of a record, or why there is no score."""
+    if not record.ok:
+        return Text("failed", style=f"bold {c['error']}")
+    if record.threshold is None:
+        return Text("–", style="dim")
+    if record.below_threshold:
+        return Text(f"< {record.threshold:g}", style=f"bold {c['error']}")
+    return Text(f"≥ {record.threshold:g}", style=c["success"])
+
+
+def version_key(version: str | None) -> tuple:
+    """Natural order of version labels ("1.10" after "1.9"); unknown versions first."""
+    if version is None:
+        return (0,)
+    return (1, *[(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.\-+]", version)])
+
+
+def trend(records: Sequence[RunRecord]) -> dict[str, list[tuple[str, float]]]:
+    """Per model, (version, latest score of that version) in version order, from successful runs."""
+    latest: dict[tuple[str, str | None], RunRecord] = {}
+    for r in records:  # newest first: the first seen per (model, version) is its latest
+        if r.ok and r.aggregate is not None:
+            latest.setdefault((r.model, r.eval_version), r)
+    out: dict[str, list[tuple[str, float]]] = {}
+    for (model, version), r in sorted(latest.items(), key=lambda kv: (kv[0][0], version_key(kv[0][1]))):
+        score = float(r.aggregate or 0.0)  # never None here: filtered above
+        out.setdefault(model, []).append((clean(version or "?", keep_newlines=False), score))
+    return out
+
+
+def _ids(label: str, ids: Sequence[str], style: str = "") -> Text:
+    text = Text.assemble((f"{label} ({len(ids)}): ", "bold"))
+    if not ids:
+        text.append("—", style="dim")
+        return text
+    text.append(", ".join(clean(i, keep_newlines=False) for i in ids[:LIST_LIMIT]), style=style)
+    if len(ids) > LIST_LIMIT:
+        text.append(f" and {len(ids) - LIST_LIMIT} more", style="dim")
+    return text
+
+
+def render_comparison(a: RunRecord, b: RunRecord, cmp: Comparison, c: dict[str, str]) -> Text:
+    """The score delta and per-case changes from run A to run B, as plain Text (no markup parsed)."""
+    lines = [_describe("A", a), _describe("B", b)]
+    head = Text.assemble(("Δ ", "bold"), (fmt_delta(cmp.score_a, cmp.score_b), "bold"))
+    if not cmp.per_case:
+        head.append("  ·  per-case scores unavailable (aggregate metric): only the score delta", style="dim")
+        lines.append(head)
+    else:
+        head.append(f"  ·  {cmp.common} common case{'s' * (cmp.common != 1)}  ·  "
+                    f"{len(cmp.to_fail)} to fail, {len(cmp.to_pass)} to pass, {len(cmp.changed)} changed")
+        lines += [head, _ids("to fail", cmp.to_fail, c["error"]), _ids("to pass", cmp.to_pass, c["success"])]
+        if cmp.new_errors or cmp.fixed_errors:
+            lines += [_ids("new errors", cmp.new_errors, c["error"]),
+                      _ids("errors fixed", cmp.fixed_errors, c["success"])]
+    lines += [_ids("added in B", cmp.added), _ids("removed in B", cmp.removed)]
+    return Text("\n").join(lines)
+
+
+def _describe(tag: str, r: RunRecord) -> Text:
+    return Text.assemble((f"{tag}  ", "bold"), f"{_when(r)}  v{clean(r.eval_version or '?', keep_newlines=False)}  ",
+                         (clean(r.model, keep_newlines=False), "bold"), f"  {fmt_score(r.aggregate)}  ",
+                         (r.id, "dim"))
+
+
+def _when(r: RunRecord) -> str:
+    # Local time, as people read it; records store UTC.
+    return r.time.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+class RunsTable(DataTable):
+    """The table of one eval's runs (a class of its own so CSS and tests can name it)."""
+
+
+class RunsTab(DetailTab):
+    """Recorded runs of the selected eval; mark two with space or enter to see the flips between them."""
+
+    BINDINGS = [
+        Binding("space", "toggle_mark", "Mark to compare", id="runs-mark"),
+        Binding("x", "clear_marks", "Clear marks", id="runs-clear"),
+    ]
+    """Marking runs (enter marks too); the two marked runs are compared."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.records: tuple[RunRecord, ...] = ()
+        self.marked: list[str] = []  # record ids, in the order they were marked (at most two)
+        self.comparison: Comparison | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("No eval selected.", style="dim"), id="runs-head")
+        yield Vertical(id="runs-trend")
+        table = RunsTable(id="runs-table", cursor_type="row", zebra_stripes=False)
+        for key, label in COLUMNS:
+            table.add_column(label, key=key)
+        yield table
+        yield Static("", id="runs-compare")
+
+    @property
+    def table(self) -> RunsTable:
+        return self.query_one(RunsTable)
+
+    def focus(self, scroll_visible: bool = True) -> "RunsTab":
+        # The panel key (2) lands on the table, where the keys of this tab work.
+        self.table.focus(scroll_visible)
+        return self
+
+    @property
+    def cache(self) -> dict[str, Listing]:
+        """Listings already read, by eval (shared through the app state, dropped when a run records more).
+
+        A reload (a new registry) starts afresh: runs may have been recorded outside the app.
+        """
+        extras = self.state.extras
+        if extras.get("runs-registry") is not self.state.registry:
+            extras["runs"], extras["runs-registry"] = {}, self.state.registry
+        return extras["runs"]
+
+    def show_eval(self, name: str | None) -> None:
+        if name != self.eval_name:
+            self.marked, self.comparison = [], None
+        super().show_eval(name)
+
+    def refresh_data(self) -> None:
+        name = self.eval_name
+        head = self.query_one("#runs-head", Static)
+        if name is None:
+            self._fill((), Text("No eval selected.", style="dim"))
+            return
+        listing = self.cache.get(name)
+        if listing is None:
+            head.update(Text.assemble((name, "bold"), ("  reading runs…", "dim")))
+            self.load(name)
+            return
+        self._fill(listing.records, self._headline(name, listing))
+
+    def _headline(self, name: str, listing: Listing) -> Text:
+        records = listing.records
+        text = Text(name, style="bold")
+        if not records:
+            text.append("  no recorded runs yet: press r on the eval list to run it", style="dim")
+        else:
+            versions = len({r.eval_version for r in records})
+            models = len({r.model for r in records})
+            text.append(f"  {len(records)} run{'s' * (len(records) != 1)}, {versions} version{'s' * (versions != 1)}, "
+                        f"{models} model{'s' * (models != 1)}")
+            text.append("  ·  space marks two runs to compare", style="dim")
+        for warning in listing.warnings[:3]:
+            text.append("\n" + clean(warning, keep_newlines=False), style=colors(self.app)["warning"])
+        return text
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="runs-tab")
+    def load(self, name: str) -> None:
+        """Read the eval's run records (summaries only) off the UI thread."""
+        registry = self.state.registry
+        if registry is None:
+            return
+        self.post_message(RunsListed(name, store.list_records(registry.state_dir, name)))
+
+    @on(RunsListed)
+    def _listed(self, message: RunsListed) -> None:
+        self.cache[message.eval] = message.listing  # type: ignore[assignment]
+        if message.eval == self.eval_name:
+            known = {r.id for r in message.listing.records}  # type: ignore[attr-defined]
+            self.marked = [m for m in self.marked if m in known]
+            self.refresh_data()
+
+    @on(RunsRecorded)
+    def _recorded(self, message: RunsRecorded) -> None:
+        for name in message.evals:
+            self.cache.pop(name, None)
+        if self.eval_name in message.evals:
+            self.refresh_data()
+
+    def _fill(self, records: tuple[RunRecord, ...], headline: Text) -> None:
+        self.records = records
+        self.query_one("#runs-head", Static).update(headline)
+        self._fill_trend(records)
+        table = self.table
+        cursor = table.cursor_row
+        table.clear()
+        c = colors(self.app)
+        for r in records:
+            table.add_row(*self._cells(r, c), key=r.id)
+        if records:
+            table.move_cursor(row=min(cursor, len(records) - 1))
+        table.display = bool(records)
+        self._show_comparison()
+
+    def _fill_trend(self, records: tuple[RunRecord, ...]) -> None:
+        box = self.query_one("#runs-trend", Vertical)
+        box.remove_children()
+        lines = trend(records)
+        rows = []
+        for model, points in lines.items():
+            spark = Sparkline([score for _, score in points], classes="runs-spark")
+            path = "  ".join(f"{v} {fmt_score(s)}" for v, s in points[-4:])
+            more = f"{len(points) - 4} older · " if len(points) > 4 else ""
+            rows.append(Horizontal(Label(Text(clean(model, keep_newlines=False), style="bold"), classes="runs-model"),
+                                   spark, Label(Text(more + path), classes="runs-path"), classes="runs-trend-row"))
+        if rows:
+            box.mount(Label(Text("score by version (oldest → newest)", style="dim")), *rows)
+        box.display = bool(rows)
+
+    def _cells(self, r: RunRecord, c: dict[str, str]) -> list[Text]:
+        mark = ""
+        if r.id in self.marked:
+            mark = "AB"[self._order().index(r.id)] if len(self.marked) == 2 else "●"
+        code = r.eval_rev[:7] if r.eval_rev else "tree"
+        cache = "recorded" if r.model_kind == "predictions" else f"{r.cache_hits}/{r.cache_misses}"
+        return [Text(mark, style="bold"), Text(clean(r.model, keep_newlines=False)),
+                Text(clean(r.eval_version or "?", keep_newlines=False)), Text(fmt_score(r.aggregate), style="bold"),
+                gate(r, c), Text(_when(r)), Text(str(r.n_cases)),
+                Text(str(r.n_errors), style=c["error"] if r.n_errors else ""), Text(cache),
+                Text(code, style="dim" if not r.eval_rev else "")]
+
+    def _order(self) -> list[str]:
+        """The marked ids as (A, B): older first; marking order breaks ties (runs of one invocation)."""
+        by_id = {r.id: r for r in self.records}
+        marked = [m for m in self.marked if m in by_id]
+        return sorted(marked, key=lambda m: (by_id[m].time, marked.index(m)))
+
+    # -- marking and comparing -----------------------------------------------------------------
+
+    def action_toggle_mark(self) -> None:
+        table = self.table
+        if not self.records or not (0 <= table.cursor_row < len(self.records)):
+            return
+        record_id = self.records[table.cursor_row].id
+        if record_id in self.marked:
+            self.marked.remove(record_id)
+        else:
+            self.marked = (self.marked + [record_id])[-2:]
+        self.comparison = None
+        self._redraw_marks()
+        if len(self.marked) == 2 and self.eval_name is not None:
+            a, b = self._order()
+            self.compare(self.eval_name, a, b)
+        self._show_comparison()
+
+    def action_clear_marks(self) -> None:
+        self.marked, self.comparison = [], None
+        self._redraw_marks()
+        self._show_comparison()
+
+    @on(DataTable.RowSelected, "#runs-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_toggle_mark()
+
+    def _redraw_marks(self) -> None:
+        table, c = self.table, colors(self.app)
+        for r in self.records:
+            table.update_cell(r.id, "mark", self._cells(r, c)[0])
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="runs-compare")
+    def compare(self, name: str, a: str, b: str) -> None:
+        """Load both records with their per-case results and compare them."""
+        by_id = {r.id: r for r in self.records}
+        try:
+            ra, rb = (store.load_record(Path(by_id[i].path or "")) for i in (a, b))
+        except (store.RecordError, KeyError) as exc:
+            self.post_message(RunsCompared(name, (a, b), error=f"cannot read a run record: {exc}"))
+            return
+        self.post_message(RunsCompared(name, (a, b), records=(ra, rb), comparison=store.compare(ra, rb)))
+
+    @on(RunsCompared)
+    def _compared(self, message: RunsCompared) -> None:
+        if message.eval != self.eval_name or list(message.ids) != self._order():
+            return  # the marks moved on since
+        box = self.query_one("#runs-compare", Static)
+        if message.error:
+            box.update(Text(clean(message.error), style=colors(self.app)["error"]))
+            return
+        ra, rb = message.records
+        self.comparison = message.comparison  # type: ignore[assignment]
+        box.update(render_comparison(ra, rb, message.comparison, colors(self.app)))  # type: ignore[arg-type]
+
+    def _show_comparison(self) -> None:
+        box = self.query_one("#runs-compare", Static)
+        if not self.records:
+            box.update("")
+        elif len(self.marked) < 2:
+            box.update(Text(f"Marked {len(self.marked)} of 2 runs: space (or enter) on a row marks it; "
+                            "the flips between the two appear here.", style="dim"))
+        elif self.comparison is None:
+            box.update(Text("Comparing…", style="dim"))

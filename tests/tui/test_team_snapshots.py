@@ -1,0 +1,80 @@
+"""Coverage, Rotation, annotate and Check at 120×36 with a pinned clock. Update only after reading the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from textual.widgets import TextArea
+
+from evaltui.tui.app import EvaltuiApp
+from evaltui.tui.screens import annotate, check, rotation
+from tests.tui.helpers import SIZE
+
+NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(monkeypatch):
+    """Every screen reads the same instant: six days before the demo's first December handoff."""
+    for module in (annotate, check, rotation):
+        monkeypatch.setattr(module, "current_time", lambda: NOW)
+
+
+async def _settle(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def _opening(*keys: str):
+    async def run_before(pilot) -> None:
+        await _settle(pilot)
+        for key in keys:
+            await pilot.press(key)
+            await _settle(pilot)
+        for area in pilot.app.screen.query(TextArea):
+            area.cursor_blink = False
+
+    return run_before
+
+
+def test_coverage_screen(demo_repo, snap_compare):
+    """Failure modes × evals. The two blind spots (partial-refund, language-switch) are the first rows, in the
+    error colour; refund_policy × partial-refund shows `0!` (declared, no case); gsm8k × arithmetic shows `?`.
+    Below: the highlighted mode's description and why it is blind; Enter has listed the cases of
+    hallucination × qa_accuracy (ids, inputs, tags)."""
+
+    async def run_before(pilot) -> None:
+        await _opening("c")(pilot)
+        screen = pilot.app.screen
+        modes = [m.name for m in screen.coverage.modes]
+        screen.query_one("#coverage-matrix").move_cursor(row=modes.index("hallucination"), column=1)
+        await pilot.press("enter")
+        await _settle(pilot)
+
+    assert snap_compare(EvaltuiApp(demo_repo), terminal_size=SIZE, run_before=run_before)
+
+
+def test_rotation_screen(demo_repo, snap_compare):
+    """Lanes for amira, bruno, chen and dana over eight weeks from Mon 30 Nov. dana holds qa_accuracy with the
+    override mark `*` in the weeks of 07 and 14 Dec; chen's lane says `away` in the weeks of 21 and 28 Dec
+    (keeping only the pinned gsm8k!), others cover (`~`). The header says the next handoff is in 5 days 23 h
+    and lists the absence and the override; below, amira's handoff brief."""
+    assert snap_compare(EvaltuiApp(demo_repo), terminal_size=SIZE, run_before=_opening("o"))
+
+
+def test_annotate_dialog(demo_repo, snap_compare):
+    """The annotate dialog opened with `a` on the Check screen's silent-change problem: titled
+    "Annotate refund_policy at ec1bc58", the kind list with non-semantic highlighted and each kind's meaning,
+    an empty text area with the cursor, the commit field prefilled, Save and Cancel."""
+    assert snap_compare(EvaltuiApp(demo_repo), terminal_size=SIZE, run_before=_opening("k", "a"))
+
+
+def test_check_screen(demo_repo, snap_compare):
+    """Check on the demo: 0 errors, 4 warnings — refund_policy's silent change, help_links' bump without a
+    why, and the two blind spots — with code, eval and evals.toml line; the highlighted problem in full below
+    with the hint to acknowledge the commit with `a`."""
+    assert snap_compare(EvaltuiApp(demo_repo), terminal_size=SIZE, run_before=_opening("k"))
