@@ -251,21 +251,17 @@ class RunSummary:
 
 
 def read_runs(state_dir: Path) -> tuple[RunSummary, ...]:
-    """Every readable run record under `state_dir/runs`, oldest first; unreadable files are skipped."""
-    runs_dir = Path(state_dir) / "runs"
-    if not runs_dir.is_dir():
-        return ()
+    """Every readable, successful run record under `state_dir/runs`, oldest first."""
+    from evaltui.core import store
+
     out = []
-    for path in sorted(runs_dir.rglob("*.json")):
-        if path.name.startswith("."):
-            continue  # a write in progress
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        summary = _summary(data, path.relative_to(runs_dir).as_posix()) if isinstance(data, dict) else None
-        if summary:
-            out.append(summary)
+    for record in store.list_records(state_dir, results=True).records:
+        if not record.ok:
+            continue  # the job itself failed: no scores to speak of
+        cases = {case_id: error is None and score is not None and score >= store.PASS_MARK
+                 for case_id, score, error in zip(record.ids, record.scores, record.errors)}
+        out.append(RunSummary(record.eval, record.model, record.time, record.aggregate, record.eval_version,
+                              cases, record.id))
     epoch = dt.datetime.min.replace(tzinfo=dt.timezone.utc)
     return tuple(sorted(out, key=lambda r: (r.time or epoch, r.path)))
 
@@ -285,54 +281,3 @@ def outcomes_from_runs(runs: Sequence[RunSummary]) -> dict[str, dict[str, dict[s
         if run.cases:
             out.setdefault(eval_name, {})[model] = dict(run.cases)
     return out
-
-
-def _summary(data: dict, path: str) -> RunSummary | None:
-    eval_name, model = data.get("eval"), data.get("model")
-    if isinstance(model, dict):
-        model = model.get("name")
-    if not isinstance(eval_name, str) or not isinstance(model, str):
-        return None
-    time = None
-    if isinstance(data.get("time"), str):
-        try:
-            time = dt.datetime.fromisoformat(data["time"].replace("Z", "+00:00"))
-            time = time if time.tzinfo else time.replace(tzinfo=dt.timezone.utc)
-        except ValueError:
-            time = None
-    aggregate = data.get("aggregate")
-    aggregate = float(aggregate) if isinstance(aggregate, (int, float)) and not isinstance(aggregate, bool) else None
-    version = data.get("eval_version")
-    if data.get("status") == "failed":
-        return None  # the job itself failed: no scores to speak of
-    cases: dict[str, bool] = {}
-    results = data.get("results")
-    if isinstance(results, dict) and isinstance(results.get("id"), list):
-        # Columns: {"id": [...], "score": [...], "error": [...]}.
-        n = len(results["id"])
-        scores = results.get("score") if isinstance(results.get("score"), list) else [None] * n
-        errors = results.get("error") if isinstance(results.get("error"), list) else [None] * n
-        for case_id, score, error in zip(results["id"], scores, errors):
-            cases[str(case_id)] = _passed({"score": score, "error": error})
-    else:
-        rows = next((data[k] for k in ("cases", "results", "per_case") if isinstance(data.get(k), list)), [])
-        for row in rows:
-            if isinstance(row, dict) and "id" in row:
-                cases[str(row["id"])] = _passed(row)
-    return RunSummary(eval_name, model, time, aggregate, None if version is None else str(version), cases, path)
-
-
-PASS_MARK = 0.5  # the same mark run comparisons use: 1/0 and True/False scores alike
-
-
-def _passed(row: dict) -> bool:
-    # An eval "discriminates" on a mode when some model fails (errors, or scores under the
-    # pass mark on) at least one of the mode's cases.
-    if row.get("error"):
-        return False
-    score = row.get("score")
-    if isinstance(score, bool):
-        return score
-    if isinstance(score, (int, float)):
-        return score >= PASS_MARK
-    return False

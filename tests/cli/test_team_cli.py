@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import datetime as dt
 import json
 import os
@@ -272,13 +274,13 @@ def test_handoff_brief(repo, capsys):
 
 
 def test_handoff_brief_shows_changes_and_latest_scores(repo, capsys):
-    runs = repo / ".evaltui" / "runs"
-    runs.mkdir(parents=True)
-    record = {"schema": 1, "eval": "qa_accuracy", "model": "baseline", "time": "2026-11-03T10:00:00+00:00",
-              "aggregate": 0.75, "eval_version": "1.0", "status": "ok",
-              "results": {"id": ["qa-001", "qa-003"], "score": [1, 0], "error": [None] * 2}}
-    (runs / "20261103-qa_accuracy-baseline.json").write_text(json.dumps(record))
-    (runs / "broken.json").write_text("{")
+    from tests.core.run_helpers import make_record
+
+    from evaltui.core import store
+
+    rec = make_record("qa_accuracy", "2026-11-03T10:00:00+00:00", "1.0", ["qa-001", "qa-003"], [1.0, 0.0])
+    store.write_record(repo / ".evaltui", replace(rec, model="baseline", aggregate=0.75))
+    (repo / ".evaltui" / "runs" / "broken.json").write_text("{")
     assert run(repo, "handoff", "--to", "carol", "--at", "2026-11-10") == 0
     brief = capsys.readouterr().out
     assert "From **Mon 16 Nov 2026 09:00 Europe/Berlin** you own 1 more eval" in brief

@@ -154,3 +154,18 @@ def leftovers(root: Path) -> list[str]:
     """Temporary files left in the runs directory (there must be none)."""
     folder = root / ".evaltui" / "runs"
     return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".json")) if folder.exists() else []
+
+
+def make_record(eval_name: str, when: str, version: str, ids, scores, errors=None, status="ok"):
+    """A run record with the given per-case results, as `evaltui run` would write it."""
+    from evaltui.core.store import RunRecord
+
+    n = len(ids)
+    return RunRecord(
+        id=f"{eval_name}-{when}", time=dt.datetime.fromisoformat(when), run="r", commit=None, dirty=False,
+        eval=eval_name, eval_version=version, eval_rev=None, eval_files_sha256="x", metric="m.py:f",
+        metric_kind="scorer", dataset="d.jsonl", dataset_sha256="y", model="base", model_kind="predictions",
+        fingerprint="f", status=status, error=None if status == "ok" else "boom",
+        aggregate=(sum(scores) / n) if status == "ok" else None, threshold=None, n_cases=n,
+        n_errors=sum(e is not None for e in (errors or [])), cache_hits=0, cache_misses=0, duration=0.1,
+        ids=tuple(ids), scores=tuple(scores), errors=tuple(errors or [None] * n))

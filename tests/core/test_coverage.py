@@ -11,6 +11,7 @@ import pytest
 from evaltui.core import checks, coverage, notes
 from evaltui.core.history import Authorship, Entry, Lineage
 from evaltui.core.registry import load_registry
+from tests.core.run_helpers import make_record
 
 UTC = dt.timezone.utc
 
@@ -117,25 +118,18 @@ def test_discrimination_from_outcomes(repo):
     assert cov.cell("rudeness", "tone").discriminates is None  # no results for its cases
 
 
-def test_run_records_read_defensively_newest_wins(tmp_path):
-    runs = tmp_path / "state" / "runs"
-    runs.mkdir(parents=True)
-    old = {"schema": 1, "eval": "qa", "model": "base", "time": "2026-11-01T10:00:00+00:00", "aggregate": 0.5,
-           "eval_version": "1.0", "status": "ok", "results": {"id": ["qa-1", "qa-4"], "score": [1.0, 0.0],
-                                                                 "error": [None, None]}}
-    new = dict(old, time="2026-11-05T10:00:00+00:00", aggregate=1.0, eval_version="1.1",
-               results={"id": ["qa-1", "qa-4"], "score": [True, 0.75], "error": [None, None]})
-    listed = {"eval": "tone", "model": "base", "time": "2026-11-02T10:00:00Z",
-              "cases": [{"id": "t-1", "score": 1, "error": None}, {"id": "t-2", "score": 1, "error": "timeout"}]}
-    failed = dict(old, time="2026-11-09T10:00:00+00:00", status="failed", aggregate=None)
-    (runs / "a.json").write_text(json.dumps(old))
-    (runs / "b.json").write_text(json.dumps(new))
-    (runs / "c.json").write_text(json.dumps(listed))
-    (runs / "d.json").write_text(json.dumps(failed))
-    (runs / "e.json").write_text("{broken")
-    (runs / "f.json").write_text(json.dumps({"eval": 3}))
-    found = coverage.read_runs(tmp_path / "state")
-    assert [(r.eval, r.aggregate) for r in found] == [("qa", 0.5), ("tone", None), ("qa", 1.0)]
+def test_run_records_come_from_the_store_newest_wins(tmp_path):
+    from evaltui.core import store
+
+    state = tmp_path / "state"
+    store.write_record(state, make_record("qa", "2026-11-01T10:00:00+00:00", "1.0", ["qa-1", "qa-4"], [1.0, 0.0]))
+    store.write_record(state, make_record("qa", "2026-11-05T10:00:00+00:00", "1.1", ["qa-1", "qa-4"], [1.0, 0.75]))
+    store.write_record(state, make_record("tone", "2026-11-02T10:00:00+00:00", "2", ["t-1", "t-2"], [1.0, 1.0],
+                                      errors=[None, "timeout"]))
+    store.write_record(state, make_record("qa", "2026-11-09T10:00:00+00:00", "1.1", ["qa-1"], [0.0], status="failed"))
+    (state / "runs" / "broken.json").write_text("{broken")
+    found = coverage.read_runs(state)
+    assert [(r.eval, r.aggregate) for r in found] == [("qa", 0.5), ("tone", 1.0), ("qa", 0.875)]
     latest = coverage.latest_runs(found)
     assert latest[("qa", "base")].eval_version == "1.1"
     assert coverage.outcomes_from_runs(found) == {"qa": {"base": {"qa-1": True, "qa-4": True}},
