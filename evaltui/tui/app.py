@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from concurrent.futures import Future
 from pathlib import Path
 from threading import Thread
-from typing import Iterable
+from typing import Callable, Iterable
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -37,8 +38,10 @@ class EvaltuiApp(App):
     ]
     """App-wide keys; every binding has an id so `[keymap]` in the user config can move it."""
 
-    def __init__(self, root: Path, config: UserConfig | None = None) -> None:
+    def __init__(self, root: Path, config: UserConfig | None = None,
+                 clock: Callable[[], dt.datetime] | None = None) -> None:
         super().__init__()
+        self._clock = clock
         self.root = Path(root)
         self.config = config or UserConfig.load()
         self.state = AppState()
@@ -55,6 +58,10 @@ class EvaltuiApp(App):
         self.theme = wanted
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
+
+    def now(self) -> dt.datetime:
+        """The current time, aware: the one clock every screen reads (tests pin it)."""
+        return self._clock() if self._clock else dt.datetime.now(dt.timezone.utc)
 
     @property
     def registry(self) -> Registry | None:

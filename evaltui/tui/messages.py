@@ -219,3 +219,12 @@ class ChecksDone(Message):
 
     problems: tuple = ()
     error: str | None = None
+
+
+@dataclass
+class HistoryLoaded(Message):
+    """The lineage was read (or could not be) and each eval's list status worked out."""
+
+    lineage: object  # evaltui.core.history.Lineage | None
+    error: str | None
+    triage: object  # evaltui.core.triage.Triage

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from textual.widgets import Static
@@ -12,11 +14,18 @@ from evaltui.tui.app import EvaltuiApp
 from evaltui.tui.config import UserConfig
 
 SIZE = (120, 36)
+# The instant every snapshot is taken at: owners, "changed 2w" and handoffs depend on it.
+NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 
 
-def make_app(root: Path, config: UserConfig | None = None) -> EvaltuiApp:
+def pinned_app(root: Path) -> EvaltuiApp:
+    """The app with its clock pinned to `NOW`, for snapshots."""
+    return EvaltuiApp(root, clock=lambda: NOW)
+
+
+def make_app(root: Path, config: UserConfig | None = None, clock=None) -> EvaltuiApp:
     """The real app on `root`, with a config file in the (isolated) XDG config dir."""
-    return EvaltuiApp(root, config=config)
+    return EvaltuiApp(root, config=config, clock=clock)
 
 
 async def settle(app: EvaltuiApp, pilot) -> None:

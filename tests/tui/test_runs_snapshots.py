@@ -14,9 +14,8 @@ from textual.widgets import TabbedContent
 
 from evaltui.core import runner
 from evaltui.core.registry import load_registry
-from evaltui.tui.app import EvaltuiApp
 from evaltui.tui.screens.run import RunScreen
-from tests.tui.helpers import SIZE
+from tests.tui.helpers import SIZE, pinned_app
 
 T_OLD = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.timezone.utc)
 T_NEW = dt.datetime(2026, 11, 20, 14, 5, tzinfo=dt.timezone.utc)
@@ -69,7 +68,7 @@ def test_runs_tab_with_two_versions_and_flips(demo_copy, utc, snap_compare):
         tab = pilot.app.screen.query_one("RunsTab")
         await _until(pilot, lambda: tab.comparison is not None)
 
-    assert snap_compare(EvaltuiApp(demo_copy), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(pinned_app(demo_copy), terminal_size=SIZE, run_before=run_before)
 
 
 def test_run_screen_at_completion(demo_copy, snap_compare):
@@ -85,4 +84,4 @@ def test_run_screen_at_completion(demo_copy, snap_compare):
         await pilot.press("s")
         await _until(pilot, lambda: screen.phase == "done")
 
-    assert snap_compare(EvaltuiApp(demo_copy), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(pinned_app(demo_copy), terminal_size=SIZE, run_before=run_before)

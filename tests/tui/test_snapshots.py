@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from evaltui.tui.app import EvaltuiApp
-from tests.tui.helpers import SIZE
+from tests.tui.helpers import SIZE, pinned_app
 
 
 async def _loaded(pilot) -> None:
@@ -15,7 +14,7 @@ async def _loaded(pilot) -> None:
 
 def test_main_screen(demo_repo, snap_compare):
     """The demo's evals listed on the left, the first eval's Overview on the right, keys in the footer."""
-    assert snap_compare(EvaltuiApp(demo_repo), terminal_size=SIZE, run_before=_loaded)
+    assert snap_compare(pinned_app(demo_repo), terminal_size=SIZE, run_before=_loaded)
 
 
 def test_main_screen_second_eval_light_theme(demo_repo, snap_compare):
@@ -27,7 +26,7 @@ def test_main_screen_second_eval_light_theme(demo_repo, snap_compare):
         await pilot.press("down")
         await pilot.pause()
 
-    assert snap_compare(EvaltuiApp(demo_repo), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(pinned_app(demo_repo), terminal_size=SIZE, run_before=run_before)
 
 
 def test_problems_view(tmp_path, snap_compare):
@@ -40,4 +39,4 @@ def test_problems_view(tmp_path, snap_compare):
         '[failure_modes.hallucination]\ndescription = "Invents facts"\n\n'
         '[rotation]\nmembers = ["alice"]\ncadence = "fortnightly"\n'
     )
-    assert snap_compare(EvaltuiApp(tmp_path), terminal_size=SIZE, run_before=_loaded)
+    assert snap_compare(pinned_app(tmp_path), terminal_size=SIZE, run_before=_loaded)

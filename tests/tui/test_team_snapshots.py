@@ -2,24 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
 
-import pytest
 from textual.widgets import TextArea
 
-from evaltui.tui.app import EvaltuiApp
-from evaltui.tui.screens import annotate, check, rotation
-from tests.tui.helpers import SIZE
+from tests.tui.helpers import SIZE, pinned_app
 
-NOW = dt.datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
-
-
-@pytest.fixture(autouse=True)
-def pinned_clock(monkeypatch):
-    """Every screen reads the same instant: six days before the demo's first December handoff."""
-    for module in (annotate, check, rotation):
-        monkeypatch.setattr(module, "current_time", lambda: NOW)
 
 
 async def _settle(pilot) -> None:
@@ -55,7 +42,7 @@ def test_coverage_screen(demo_repo, snap_compare):
         await pilot.press("enter")
         await _settle(pilot)
 
-    assert snap_compare(EvaltuiApp(demo_repo), terminal_size=SIZE, run_before=run_before)
+    assert snap_compare(pinned_app(demo_repo), terminal_size=SIZE, run_before=run_before)
 
 
 def test_rotation_screen(demo_repo, snap_compare):
@@ -63,18 +50,18 @@ def test_rotation_screen(demo_repo, snap_compare):
     override mark `*` in the weeks of 07 and 14 Dec; chen's lane says `away` in the weeks of 21 and 28 Dec
     (keeping only the pinned gsm8k!), others cover (`~`). The header says the next handoff is in 5 days 23 h
     and lists the absence and the override; below, amira's handoff brief."""
-    assert snap_compare(EvaltuiApp(demo_repo), terminal_size=SIZE, run_before=_opening("o"))
+    assert snap_compare(pinned_app(demo_repo), terminal_size=SIZE, run_before=_opening("o"))
 
 
 def test_annotate_dialog(demo_repo, snap_compare):
     """The annotate dialog opened with `a` on the Check screen's silent-change problem: titled
     "Annotate refund_policy at ec1bc58", the kind list with non-semantic highlighted and each kind's meaning,
     an empty text area with the cursor, the commit field prefilled, Save and Cancel."""
-    assert snap_compare(EvaltuiApp(demo_repo), terminal_size=SIZE, run_before=_opening("k", "a"))
+    assert snap_compare(pinned_app(demo_repo), terminal_size=SIZE, run_before=_opening("k", "a"))
 
 
 def test_check_screen(demo_repo, snap_compare):
     """Check on the demo: 0 errors, 4 warnings — refund_policy's silent change, help_links' bump without a
     why, and the two blind spots — with code, eval and evals.toml line; the highlighted problem in full below
     with the hint to acknowledge the commit with `a`."""
-    assert snap_compare(EvaltuiApp(demo_repo), terminal_size=SIZE, run_before=_opening("k"))
+    assert snap_compare(pinned_app(demo_repo), terminal_size=SIZE, run_before=_opening("k"))

@@ -13,7 +13,6 @@ from textual.widgets import DataTable, Input, OptionList, TextArea
 from evaltui.core import coverage as cov
 from evaltui.core import demo, history, notes
 from evaltui.core.registry import load_registry
-from evaltui.tui.screens import check as check_module
 from evaltui.tui.screens import rotation as rotation_module
 from evaltui.tui.screens.annotate import AnnotateDialog
 from evaltui.tui.screens.check import CheckScreen
@@ -163,9 +162,8 @@ async def test_a_refused_edit_keeps_the_form_open_and_the_file_unchanged(demo_co
 # -- rotation --------------------------------------------------------------------------------------
 
 
-async def test_rotation_lanes_honour_the_absence_and_the_override(demo_copy, monkeypatch):
-    monkeypatch.setattr(rotation_module, "current_time", lambda: NOW)
-    app = make_app(demo_copy)
+async def test_rotation_lanes_honour_the_absence_and_the_override(demo_copy):
+    app = make_app(demo_copy, clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_screen(app, pilot, "o", RotationScreen)
         lanes = screen.view.lanes
@@ -268,10 +266,9 @@ async def test_a_non_semantic_note_needs_a_commit(demo_copy):
 # -- check -----------------------------------------------------------------------------------------
 
 
-async def test_acknowledging_the_silent_change_removes_it_from_check(demo_copy, monkeypatch):
-    monkeypatch.setattr(check_module, "current_time", lambda: NOW)
+async def test_acknowledging_the_silent_change_removes_it_from_check(demo_copy):
     sha = commit_of(demo_copy, demo.SILENT_CHANGE.subject)
-    app = make_app(demo_copy)
+    app = make_app(demo_copy, clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_screen(app, pilot, "k", CheckScreen)
         codes = [(p.code, p.eval) for p in screen.problems]
@@ -293,9 +290,8 @@ async def test_acknowledging_the_silent_change_removes_it_from_check(demo_copy, 
     assert sha in notes.acknowledged_commits(notes.read_notes(demo_copy / ".evaltui"))  # the full sha
 
 
-async def test_enter_on_a_problem_selects_its_eval(demo_repo, monkeypatch):
-    monkeypatch.setattr(check_module, "current_time", lambda: NOW)
-    app = make_app(demo_repo)
+async def test_enter_on_a_problem_selects_its_eval(demo_repo):
+    app = make_app(demo_repo, clock=lambda: NOW)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_screen(app, pilot, "k", CheckScreen)
         target = next(p for p in screen.problems if p.eval and p.eval != app.screen_stack[0].query_one(

@@ -23,10 +23,6 @@ from evaltui.tui.messages import NoteFailed, NoteSaved
 from evaltui.tui.widgets.notes_tab import NOTES_KEY, NotesTab
 
 
-def current_time() -> dt.datetime:
-    """Now, as an aware time (the one place this dialog reads the clock)."""
-    return dt.datetime.now(dt.timezone.utc)
-
 
 def kind_option(kind: str) -> Option:
     """A kind with what it means, as one entry of the list."""
@@ -142,7 +138,7 @@ class AnnotateDialog(ModalScreen["Note | None"]):
             author = notes_core.default_author(registry, history.config_email(registry.root),
                                                history.config_name(registry.root))
             note = notes_core.make_note(self.eval_name or "", text, kind=kind, author=author,
-                                        time=self.now or current_time(), commit=full)
+                                        time=self.now or self.app.now(), commit=full)
             notes_core.append_note(registry.root, registry.state_dir, note)
         except (EvaltuiError, OSError) as exc:
             self.post_message(NoteFailed(str(exc)))

@@ -24,10 +24,6 @@ _SILENT_COMMIT = re.compile(r"\bsilent change in ([0-9a-f]{7,40})\b")
 MIN_MESSAGE_WIDTH = 30
 
 
-def current_time() -> dt.datetime:
-    """Now, as an aware time (the one place this screen reads the clock)."""
-    return dt.datetime.now(dt.timezone.utc)
-
 
 def silent_commit(problem: Problem) -> str | None:
     """The (abbreviated) commit a `silent-change` problem is about, if it names one."""
@@ -100,7 +96,7 @@ class CheckScreen(Screen):
             self.post_message(ChecksDone(error="evals.toml is not loaded yet"))
             return
         try:
-            problems = checks.check_repository(registry, now=self.now or current_time())
+            problems = checks.check_repository(registry, now=self.now or self.app.now())
         except EvaltuiError as exc:
             self.post_message(ChecksDone(error=str(exc)))
             return

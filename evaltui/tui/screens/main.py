@@ -5,38 +5,41 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from evaltui.core.errors import RegistryError
+from evaltui.core import history, triage
+from evaltui.core.errors import EvaltuiError, RegistryError
 from evaltui.core.overview import load_overview, read_dataset
 from evaltui.core.textsafe import clean
-from evaltui.tui.messages import DatasetRead, EvalSelected, EvalsShown, RegistryFailed, RegistryLoaded
-from evaltui.tui.widgets.base import DetailTab
-from evaltui.tui.widgets.eval_list import EvalList
-from evaltui.tui.widgets.overview import Overview
-from evaltui.tui.screens.report import ReportScreen
-from evaltui.tui.screens.run import open_run
-from evaltui.tui.widgets.runs_tab import RunsTab
+from evaltui.tui.messages import (DatasetRead, EvalSelected, EvalsShown, HistoryLoaded, RegistryFailed,
+                                  RegistryLoaded)
 from evaltui.tui.screens.annotate import AnnotateDialog
 from evaltui.tui.screens.check import CheckScreen
 from evaltui.tui.screens.coverage import CoverageScreen
+from evaltui.tui.screens.report import ReportScreen
 from evaltui.tui.screens.rotation import RotationScreen
+from evaltui.tui.screens.run import open_run
+from evaltui.tui.widgets.base import DetailTab
+from evaltui.tui.widgets.eval_list import BLIND_BADGE, SILENT_BADGE, EvalList
 from evaltui.tui.widgets.notes_tab import NotesTab
+from evaltui.tui.widgets.overview import Overview
+from evaltui.tui.widgets.runs_tab import RunsTab
 
 # Screens the main screen opens by key: name -> factory(selected eval name or None) -> Screen.
-OPEN_SCREENS: dict[str, Callable[[str | None], Screen]] = {}
-OPEN_SCREENS["run"] = open_run
-OPEN_SCREENS["report"] = lambda name: ReportScreen()
-OPEN_SCREENS["coverage"] = CoverageScreen
-OPEN_SCREENS["rotation"] = RotationScreen
-OPEN_SCREENS["check"] = CheckScreen
-OPEN_SCREENS["annotate"] = lambda name: AnnotateDialog(name, follow_selection=True)
+OPEN_SCREENS: dict[str, Callable[[str | None], Screen]] = {
+    "run": open_run,
+    "report": lambda name: ReportScreen(),
+    "coverage": CoverageScreen,
+    "rotation": RotationScreen,
+    "check": CheckScreen,
+    "annotate": lambda name: AnnotateDialog(name, follow_selection=True),
+}
 
 # The detail pane's tabs, in order: (title, id, widget class). A tab is listed only once it works.
 DETAIL_TABS: list[tuple[str, str, type[DetailTab]]] = [
@@ -106,6 +109,28 @@ class MainScreen(Screen):
             return
         self.post_message(RegistryLoaded(*result))
 
+    @work(thread=True, exclusive=True, exit_on_error=False, group="history")
+    def load_history(self, registry) -> None:
+        """Read the lineage (cached, incremental) and work out owners, badges and scores."""
+        lineage, error = None, None
+        try:
+            lineage = history.load_lineage(registry)
+        except EvaltuiError as exc:
+            error = str(exc)
+        self.post_message(HistoryLoaded(lineage, error, triage.triage(registry, lineage, self.app.now())))
+
+    @on(HistoryLoaded)
+    def _history_loaded(self, message: HistoryLoaded) -> None:
+        state = self.app.state  # type: ignore[attr-defined]
+        state.lineage, state.lineage_error = message.lineage, message.error
+        state.extras["triage"] = message.triage
+        self.query_one(EvalList).set_statuses(message.triage.statuses, self.app.now())  # type: ignore[attr-defined]
+        self._topbar()
+        self.refresh_tabs()
+        problems = list(message.triage.problems) + ([message.error] if message.error else [])
+        for note in (*problems, *(message.lineage.notes if message.lineage else ())):
+            self.notify(clean(note), title="History", severity="warning", timeout=8)
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="dataset")
     def read_dataset(self, name: str, path: str) -> None:
         """Count an eval's cases and tags when it is first shown."""
@@ -128,18 +153,38 @@ class MainScreen(Screen):
         state = self.app.state  # type: ignore[attr-defined]
         state.registry = registry
         state.summaries = {s.name: s for s in message.summaries}
-        name = clean(registry.project.name or registry.root.name, keep_newlines=False)
         count = len(message.summaries)
-        self.query_one("#topbar", Static).update(
-            f"[b]evaltui[/b]  ·  {_escape(name)}  ·  {count} eval{'s' * (count != 1)}"
-        )
+        self._topbar()
         self.query_one(EvalList).set_summaries(message.summaries)
         if self.focused is None:
             self.query_one(EvalList).table.focus()
+        self.load_history(registry)
         # Posted to the app itself: it is an app-level event (start-up timing, other screens).
         self.app.post_message(EvalsShown(count))
         if registry.errors:
             self.app.show_problems(registry.problems, count)  # type: ignore[attr-defined]
+
+    def _topbar(self) -> None:
+        """Project, eval count, HEAD and whether history is still being read."""
+        state = self.app.state  # type: ignore[attr-defined]
+        registry = state.registry
+        if registry is None:
+            return
+        name = clean(registry.project.name or registry.root.name, keep_newlines=False)
+        count = len(state.summaries)
+        text = Text.assemble(("evaltui", "bold"), "  ·  ", name, f"  ·  {count} eval{'s' * (count != 1)}")
+        if "triage" not in state.extras:
+            text.append("  ·  reading history…", style="dim")
+        elif state.lineage is not None and state.lineage.head:
+            text.append(f"  ·  HEAD {state.lineage.head[:7]}", style="dim")
+        statuses = state.extras["triage"].statuses if "triage" in state.extras else {}
+        silent = sum(1 for st in statuses.values() if st.silent)
+        blind = sum(1 for st in statuses.values() if st.blind_spots)
+        if silent:
+            text.append(f"  ·  {SILENT_BADGE} {silent} with silent changes", style="bold")
+        if blind:
+            text.append(f"  ·  {BLIND_BADGE} {blind} with blind spots", style="bold")
+        self.query_one("#topbar", Static).update(text)
 
     @on(RegistryFailed)
     def _failed(self, message: RegistryFailed) -> None:
@@ -192,7 +237,3 @@ class MainScreen(Screen):
         self.query_one(EvalList).select(name)
 
 
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)

@@ -32,10 +32,6 @@ _NOTABLE = {"override": 3, "cover": 2, "pin": 1, "rotation": 0, "unassigned": -1
 LEGEND = "* override   ~ covering for someone away   ! pinned in evals.toml   away: absent on some day of the period"
 
 
-def current_time() -> dt.datetime:
-    """Now, as an aware time (the one place this screen reads the clock)."""
-    return dt.datetime.now(dt.timezone.utc)
-
 
 @dataclass(frozen=True)
 class LaneCell:
@@ -199,7 +195,7 @@ class RotationScreen(Screen):
             self.post_message(RotationLoaded(error=f"{registry.path.name} has no [rotation] table: add one with "
                                              "`members`, `cadence`, `start` and `timezone`"))
             return
-        self.post_message(RotationLoaded(load_view(registry, self.now or current_time(), state.lineage)))
+        self.post_message(RotationLoaded(load_view(registry, self.now or self.app.now(), state.lineage)))
 
     @on(RotationLoaded)
     def _loaded(self, message: RotationLoaded) -> None:

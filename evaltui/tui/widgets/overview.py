@@ -10,6 +10,7 @@ from textual.widgets import Static
 from evaltui.core.overview import EvalSummary
 from evaltui.core.registry import Registry
 from evaltui.core.textsafe import clean
+from evaltui.core.triage import EvalStatus
 from evaltui.tui.widgets.base import DetailTab
 
 
@@ -17,7 +18,8 @@ def _row(table: Table, label: str, value: Text | str, style: str = "") -> None:
     table.add_row(Text(label, style="dim"), value if isinstance(value, Text) else Text(clean(value), style=style))
 
 
-def render_overview(summary: EvalSummary, registry: Registry, colors: dict[str, str]) -> Group:
+def render_overview(summary: EvalSummary, registry: Registry, colors: dict[str, str],
+                    status: EvalStatus | None = None) -> Group:
     """A Rich renderable of one eval's overview (plain text objects: nothing is parsed as markup).
 
     `colors` are the theme's CSS variables (`App.get_css_variables()`), so Rich styles follow the theme.
@@ -65,7 +67,20 @@ def render_overview(summary: EvalSummary, registry: Registry, colors: dict[str, 
         if fm and fm.description:
             covers.append(f" ({clean(fm.description, keep_newlines=False)})", style="dim")
     _row(grid, "covers", covers if ev.covers else Text("– (declares no failure mode)", style="dim"))
-    _row(grid, "owner", ev.owner or "– (the rotation decides)")
+    if status is not None and status.owner:
+        reason = {"pin": "pinned in evals.toml", "override": "override", "rotation": "rotation",
+                  "cover": "covering an absence"}.get(status.owner_reason, status.owner_reason)
+        _row(grid, "owner", Text.assemble((clean(status.owner), "bold"), (f"  ({reason})", "dim")))
+    else:
+        _row(grid, "owner", ev.owner or "– (the rotation decides)")
+    if status is not None and status.silent:
+        _row(grid, "silent", Text(f"{status.silent} unacknowledged silent change(s) since the last bump: see "
+                                  "Lineage, acknowledge with a non-semantic note (a)", style=warning))
+    if status is not None and status.blind_spots:
+        _row(grid, "blind spots", Text(f"declares {', '.join(status.blind_spots)} but no case is tagged for it",
+                                       style=error))
+    if status is not None and status.scores:
+        _row(grid, "latest", ", ".join(f"{model} {score:.2f}" for model, score in status.scores.items()))
     if ev.threshold is not None:
         _row(grid, "threshold", f"{ev.threshold:g}")
     if ev.params:
@@ -95,4 +110,6 @@ class Overview(DetailTab):
             body.update(Text("No eval selected. Clear the filter (esc) or add an eval to evals.toml.",
                              style="dim"))
             return
-        body.update(render_overview(summary, registry, self.app.get_css_variables()))
+        triage = self.state.extras.get("triage")
+        status = triage.statuses.get(self.eval_name) if triage is not None else None
+        body.update(render_overview(summary, registry, self.app.get_css_variables(), status))
