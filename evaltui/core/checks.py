@@ -117,27 +117,24 @@ def lineage_problems(registry: Registry, lineage, acknowledged: set[str] = froze
     `acknowledged` holds commit shas (full or abbreviated, at least 7 characters). Only the
     bump that started the current version is held to having a `why`.
     """
-    acks = tuple(a.strip().lower() for a in acknowledged if len(a.strip()) >= 7)
+    from evaltui.core.history import since_last_bump
+
     problems = []
     for ev in registry.evals.values():
         where = {"file": registry.path.name, "line": ev.line, "key": f"evals.{ev.name}", "eval": ev.name}
-        for entry in lineage.entries.get(ev.name, ()):  # newest first, back to the last bump
-            if entry.kind in ("bump", "created"):
-                if entry.kind == "bump" and not (entry.why or "").strip():
-                    problems.append(Problem(
-                        "warning", "bump-without-why",
-                        f"version {entry.version} was bumped in {entry.commit[:7]} ({entry.date.date()}, "
-                        f"{entry.author}: {entry.subject!r}) without a `why`; say what changed next to the version",
-                        **where))
-                break
-            if entry.kind != "silent" or entry.version == "unknown" or entry.commit.startswith(acks):
-                continue
+        start, silent = since_last_bump(lineage, ev.name, acknowledged)
+        for entry in silent:
             files = ", ".join(entry.paths) or "its definition"
             problems.append(Problem(
                 "warning", "silent-change",
                 f"silent change in {entry.commit[:7]} ({entry.date.date()}, {entry.author}: {entry.subject!r}): "
                 f"{files} changed but the version stayed {entry.version}; bump it, or acknowledge the commit with "
                 f"a non-semantic note", **where))
+        if start is not None and start.kind == "bump" and not (start.why or "").strip():
+            problems.append(Problem(
+                "warning", "bump-without-why",
+                f"version {start.version} was bumped in {start.commit[:7]} ({start.date.date()}, {start.author}: "
+                f"{start.subject!r}) without a `why`; say what changed next to the version", **where))
     return problems
 
 

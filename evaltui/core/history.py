@@ -1,7 +1,11 @@
 """Git access and lineage: the only module that talks to git.
 
 Writing (for the demo builder and the tests) and small reads (a file at a revision, a
-revision's sha, a tree exported to a directory) live here next to the lineage engine.
+revision's sha, a tree exported to a directory, a diff) live here next to the lineage
+engine. The engine's public surface: `load_lineage`, `eval_log`, `versions_of`,
+`since_last_bump`, `file_at`, `tree_files`, `diff_text` and `BlobReader`; the sections below
+follow the order in which it works (stream the log, read evals.toml and version blobs,
+replay, cache).
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import gc
+import io
 import json
 import os
 import re
@@ -20,8 +25,6 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Mapping
-
-import diskcache
 
 from evaltui.core import fsutil, versions
 from evaltui.core.errors import GitError, VersionSourceError
@@ -227,7 +230,7 @@ class Lineage:
     entries: dict  # eval name -> tuple[Entry, ...], newest first
     authorship: dict  # eval name -> Authorship
     notes: tuple[str, ...] = ()  # repository-level degradation notes (shallow, no commits, ...)
-    source: str = ""  # how it was obtained: "cache", "incremental", "full" or "" (no history)
+    source: str = ""  # how it was built: "cache", "incremental", "rebuild" (cached log), "full", "" (none)
 
 
 @dataclass(frozen=True)
@@ -367,7 +370,7 @@ def diff_text(root: Path, a: str, b: str, paths: Iterable[str], *, context: int 
 # new commits on top of it are replayed alone. History from before an eval was registered is
 # found afterwards by walking back from its files (renames followed by path).
 
-SCHEMA = 5  # of the cache; another value is discarded
+SCHEMA = 6  # of the cache; another value is discarded
 _NOGIT = {"GIT_NO_LAZY_FETCH": "1"}  # a partial clone must not fetch from the network while browsing
 _CFG = ("-c", "core.quotePath=false", "-c", "log.showSignature=false", "-c", "diff.noprefix=false")
 _FORMAT = "%x01%H%x00%P%x00%an%x00%ae%x00%aI%x00%s"
@@ -392,15 +395,17 @@ def _popen(root: Path, *args: str, stdin: bool = False) -> subprocess.Popen:
 
 
 def _finish(proc: subprocess.Popen) -> tuple[int, str]:
-    """Wait for a streamed git process; its exit code and last message line (cleaned)."""
+    """Wait for a streamed git process; its exit code and last message line (cleaned). Idempotent."""
     for stream in (proc.stdin, proc.stdout):
         if stream is not None:
             stream.close()
     code = proc.wait()
-    proc.errors.seek(0)
-    lines = proc.errors.read().decode("utf-8", "replace").strip().splitlines()
-    proc.errors.close()
-    return code, clean(lines[-1]) if lines else ""
+    if not proc.errors.closed:
+        proc.errors.seek(0)
+        lines = proc.errors.read().decode("utf-8", "replace").strip().splitlines()
+        proc.errors.close()
+        proc.message = clean(lines[-1]) if lines else ""  # type: ignore[attr-defined]
+    return code, proc.message
 
 
 class BlobReader:
@@ -411,7 +416,7 @@ class BlobReader:
     neither side can block the other. Missing objects come back as None.
     """
 
-    _MAX_OUTSTANDING = 1000  # 41 bytes each: well inside any pipe buffer
+    _MAX_OUTSTANDING = 800  # at most 65 bytes each (SHA-256 names): inside a 64 KB pipe
 
     def __init__(self, root: Path):
         self.root = root
@@ -472,6 +477,10 @@ class BlobReader:
             self._outstanding.clear()
             return
         self._ready[sha] = data
+
+    def arrived(self, sha: str) -> bool:
+        """Whether `get(sha)` would return without waiting for git."""
+        return sha in self._ready
 
     def get(self, sha: str, *, keep: bool = False) -> bytes | None:
         """The blob's bytes (None when missing); forgotten after unless `keep`."""
@@ -597,15 +606,28 @@ def _start_log(root: Path, revs: list[str], renames: bool = True) -> subprocess.
     return proc
 
 
+class _Tee:
+    """A stream that keeps every block read from it (the raw log, cached per commit)."""
+
+    def __init__(self, stream, keep: list):
+        self.stream, self.keep = stream, keep
+
+    def read(self, size: int) -> bytes:
+        block = self.stream.read(size)
+        self.keep.append(block)
+        return block
+
+
 def _run_log(root: Path, revs: list[str], prefix: str, renames: bool, on_record,
-             proc: subprocess.Popen | None = None) -> str | None:
+             proc: subprocess.Popen | None = None, keep: list | None = None) -> str | None:
     """Stream `git log` over `revs` (or read `proc`, already started) into `on_record`.
 
-    Returns git's error message when it failed, else None.
+    Returns git's error message when it failed, else None. `keep` collects the raw output.
     """
     proc = proc or _start_log(root, revs, renames)
     try:
-        for record in _parse_log(proc.stdout, prefix):
+        stream = proc.stdout if keep is None else _Tee(proc.stdout, keep)
+        for record in _parse_log(stream, prefix):
             on_record(record)
     finally:
         code, message = _finish(proc)
@@ -638,7 +660,8 @@ def _probe(root: Path, proc: subprocess.Popen | None = None) -> tuple[_Repo | No
     _finish(proc)
     lines = out.decode("utf-8", "surrogateescape").split("\n")
     if len(lines) < 6 or lines[0] != "true":
-        return None, f"{root} is not inside a git work tree; there is no history to show"
+        # No path in the text: notes are shown as they are, and must read the same everywhere.
+        return None, "evals.toml is not inside a git work tree; there is no history to show"
     top, prefix, shallow_file, is_shallow, head = lines[1], lines[2], lines[3], lines[4], lines[5]
     if proc.returncode != 0 or head == "HEAD" or not re.fullmatch(r"[0-9a-f]{40,64}", head):
         return _Repo(Path(top), prefix, None, False, ()), "the repository has no commits yet"
@@ -1148,8 +1171,8 @@ def _yaml_block(content: bytes, dotted: str) -> str | None:
         return None
     m = rx.search(text)
     head = text.lstrip()
-    if head[:1] in ("-", "[", "{", "?", "#") and not head.startswith("#"):
-        return None
+    if head[:1] in ("-", "[", "{", "?"):
+        return None  # the top level is a list or a flow mapping
     end = re.compile(r"\n(?=[^ \n#])").search(text, m.end())
     block = text[m.start():end.start() if end else len(text)]
     return None if _YAML_RISKY.search(block) else block
@@ -1163,7 +1186,7 @@ class _Versions:
         self.known = known  # vkey -> (version, valid_for, why, note, determinate)
         self.missing: set[str] = set()
         self._blocks: dict[tuple, tuple] = {}
-        self._wanted: list[str] = []
+        self._wanted: list[tuple] = []  # (version key, path) still to parse
 
     def want(self, vkey, path: str) -> None:
         """Queue the blob of a version to be read; `drain` parses what has arrived meanwhile."""
@@ -1173,12 +1196,11 @@ class _Versions:
 
     def drain(self) -> None:
         """Parse the queued versions whose blobs git has already sent (never waits for git)."""
-        ready = self.reader._ready
         waiting = []
         for vkey, path in self._wanted:
             if vkey in self.known:
                 continue
-            if vkey[1] in ready:
+            if self.reader.arrived(vkey[1]):
                 self.get(vkey, path)
             else:
                 waiting.append((vkey, path))
@@ -1570,7 +1592,10 @@ class _Builder:
                 if k >= len(starts):
                     break
                 continue
-            for ch in self.records[j][6]:
+            record = self.records[j]
+            if len(record[1]) > 1:
+                continue  # a merge repeats what its other parent's commits did
+            for ch in record[6]:
                 tokens = tracked.get(ch[2])
                 if tokens is None or ch[0] == "D":
                     continue
@@ -1788,6 +1813,8 @@ class _Store:
                 self.cache = None
 
     def _open(self):
+        import diskcache  # only when history is loaded: it takes a while to import
+
         # No fsync: after a crash the worst case is a cache that fails to read, and that is
         # thrown away and rebuilt like any other.
         cache = diskcache.Cache(str(self.path), size_limit=2 ** 30, sqlite_synchronous=0)
@@ -1940,7 +1967,7 @@ def _stop(proc: subprocess.Popen) -> None:
 def _refresh(root: Path, repo: _Repo, store: _Store, key: tuple, previous: dict | None,
              early: tuple | None = None) -> tuple[dict, str]:
     if early is not None:
-        return _full(root, repo, store, key, early, previous), "full"
+        return _full(root, repo, store, key, early, previous)
     log = _start_log(root, ["HEAD", f"^{previous['key'][0]}"]) if previous else None
     snap = store.get("snapshot")  # read while git walks the new commits
     if previous and snap and snap.get("key") == previous["key"] and snap["key"][1:] == key[1:]:
@@ -1950,39 +1977,49 @@ def _refresh(root: Path, repo: _Repo, store: _Store, key: tuple, previous: dict 
             pass  # anything surprising in the snapshot: a full replay is always right
     if log is not None:
         _stop(log)
-    return _full(root, repo, store, key, previous=previous), "full"
+    return _full(root, repo, store, key, previous=previous)
 
 
 def _full(root: Path, repo: _Repo, store: _Store, key: tuple, early: tuple | None = None,
-          previous: dict | None = None) -> dict:
-
+          previous: dict | None = None) -> tuple[dict, str]:
+    """Replay the whole history at HEAD: from the cached per-commit log when most of it is
+    still there (history was rewritten), else from one `git log` stream (renames off if git
+    cannot compare contents)."""
     known = store.get("versions") or {}
     notes: list[str] = []
+    raw: list[bytes] = []
+    source = "full"
     with BlobReader(root) as reader:
-        for renames in (True, False):
-            # The walk for child counts runs beside the log: both start before either is read.
-            rev_list, log = early or (_popen(root, "rev-list", "--parents", "HEAD"),
-                                      _start_log(root, ["HEAD"], renames))
-            early = None
-            vers = _Versions(reader, known)
-            children: dict[str, int] = {}
-            builder = _Builder(FILENAME, reader, vers, _Tables(), children)
-            ahead = _Lookahead(builder, reader, FILENAME)
+        replayed = None if early is not None else _replay(root, repo, store, reader, known, raw)
+        if replayed is not None:
+            builder, vers, error = replayed
+            source = "rebuild"
+        else:
+            for renames in (True, False):
+                # The walk for child counts runs beside the log: both start before either is read.
+                rev_list, log = early or (_popen(root, "rev-list", "--parents", "HEAD"),
+                                          _start_log(root, ["HEAD"], renames))
+                early = None
+                raw.clear()
+                vers = _Versions(reader, known)
+                children: dict[str, int] = {}
+                builder = _Builder(FILENAME, reader, vers, _Tables(), children)
+                ahead = _Lookahead(builder, reader, FILENAME)
 
-            def counted(record, first=[True]) -> None:
-                if first[0]:
-                    first[0] = False
-                    _count_children(rev_list, children, repo.head)
-                ahead(record)
+                def counted(record, first=[True]) -> None:
+                    if first[0]:
+                        first[0] = False
+                        _count_children(rev_list, children, repo.head)
+                    ahead(record)
 
-            error = _run_log(root, ["HEAD"], repo.prefix, renames, counted, log)
-            _count_children(rev_list, children, repo.head)
-            ahead.flush()
-            if error is None or not renames:
-                break
-            notes.append(f"renames are not followed: git could not compare file contents ({error})")
-        if error is not None:
-            notes.append(f"history is incomplete: git log failed ({error})")
+                error = _run_log(root, ["HEAD"], repo.prefix, renames, counted, log, raw if renames else None)
+                _count_children(rev_list, children, repo.head)
+                ahead.flush()
+                if error is None or not renames:
+                    break
+                notes.append(f"renames are not followed: git could not compare file contents ({error})")
+            if error is not None:
+                notes.append(f"history is incomplete: git log failed ({error})")
         builder.prehistory()
         rows = builder.rows()
     notes.extend(_dedupe(builder.notes))
@@ -1994,12 +2031,57 @@ def _full(root: Path, repo: _Repo, store: _Store, key: tuple, early: tuple | Non
     result = {"key": key, "rows": {n: tuple(reversed(r)) for n, r in rows.items()}, "notes": tuple(notes)}
     if not vers.missing and error is None:
         line = builder.lines.get(repo.head, builder.last_line)
-        _save_result(store, key, result["rows"], result["notes"], previous,
+        more = {}
+        if raw:
+            more["log"] = b"".join(raw)
+        _save_result(store, key, result["rows"], result["notes"], previous, **more,
                      versions=known if len(known) < 200_000 else {},
                      snapshot={"key": key, "line": line, "ever": builder.ever, "last_known": builder.last_known,
                                "vcur": {v[1]: known[v[1]] for v in (line.evals.values() if line else ())
                                         if v[1] in known}})
-    return result
+    return result, source
+
+
+def _replay(root: Path, repo: _Repo, store: _Store, reader: BlobReader, known: dict, raw: list):
+    """Rebuild from the per-commit log cached by earlier builds, asking git only for the
+    commits it lacks. None when there is no such log or most of the history is new."""
+    cached = store.get("log", bytes)
+    if not cached:
+        return None
+    walk = _popen(root, "rev-list", "--reverse", "--date-order", "--parents", "HEAD")
+    records = {r[0]: r for r in _parse_log(io.BytesIO(cached), repo.prefix)}
+    out = walk.stdout.read()
+    code, _message = _finish(walk)
+    order = [line.split() for line in out.decode().splitlines()]
+    missing = [row[0] for row in order if row[0] not in records]
+    if code != 0 or not order or len(missing) * 2 > len(order):
+        return None
+    fresh: list[bytes] = []
+    if missing:
+        fetch = _popen(root, *_CFG, *[a for a in _LOG if a not in ("--reverse", "--date-order")],
+                       "--no-walk=unsorted", "--stdin", "-M", stdin=True)
+        fetch.stdin.write("".join(f"{sha}\n" for sha in missing).encode())
+        fetch.stdin.close()
+        for record in _parse_log(_Tee(fetch.stdout, fresh), repo.prefix):
+            records[record[0]] = record
+        code, _message = _finish(fetch)
+        if code != 0 or any(sha not in records for sha in missing):
+            return None
+    children: dict[str, int] = {}
+    for row in order:
+        for parent in row[1:]:
+            children[parent] = children.get(parent, 0) + 1
+    children[repo.head] = children.get(repo.head, 0) + 1
+    vers = _Versions(reader, known)
+    builder = _Builder(FILENAME, reader, vers, _Tables(), children)
+    ahead = _Lookahead(builder, reader, FILENAME)
+    for row in order:
+        ahead(records[row[0]])
+    ahead.flush()
+    if len(records) <= 1.5 * len(order):  # keep the log while old histories do not crowd it
+        raw.append(cached)
+        raw.extend(fresh)
+    return builder, vers, None
 
 
 def _count_children(proc: subprocess.Popen, children: dict, head: str) -> None:
