@@ -15,13 +15,18 @@ from textual.screen import Screen
 from evaltui.core.errors import Problem
 from evaltui.core.overview import load_overview
 from evaltui.core.registry import Registry
-from evaltui.tui.commands import EvalsProvider
 from evaltui.tui.config import UserConfig
-from evaltui.tui.state import AppState
 from evaltui.tui.screens.main import MainScreen
 from evaltui.tui.screens.problems import ProblemsScreen
-from evaltui.tui.screens.report import RunsProvider
+from evaltui.tui.state import AppState
 from evaltui.tui.themes import DEFAULT_THEME, shipped_themes
+
+
+def _evals_provider():
+    """The palette's eval provider, imported when the palette first opens (it is slow to import)."""
+    from evaltui.tui.commands import EvalsProvider
+
+    return EvalsProvider
 
 
 class EvaltuiApp(App):
@@ -29,8 +34,7 @@ class EvaltuiApp(App):
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "evaltui"
-    COMMANDS = App.COMMANDS | {EvalsProvider}
-    COMMANDS = COMMANDS | {RunsProvider}
+    COMMANDS = App.COMMANDS | {_evals_provider}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("question_mark", "toggle_keys", "Keys", id="keys"),
@@ -85,6 +89,12 @@ class EvaltuiApp(App):
         yield SystemCommand("Reload", "Read evals.toml and the eval files again", self.action_reload)
         yield SystemCommand("Filter evals", "Narrow the eval list by words", self.action_filter)
         yield SystemCommand("Keys", "Show the keys of the focused panel", self.action_toggle_keys)
+        yield SystemCommand("Run: selected eval", "Choose models and run the eval under the cursor",
+                            lambda: self.open_named_screen("run"))
+        yield SystemCommand("Run: all evals", "Choose models and run every runnable eval",
+                            lambda: self.open_named_screen("run-all"))
+        yield SystemCommand("Report", "Preview the pull-request report: old and new eval versions × models",
+                            lambda: self.open_named_screen("report"))
         yield SystemCommand("Coverage", "Failure modes × evals: blind spots, cases, add a mode or a case",
                             lambda: self.open_named_screen("coverage"))
         yield SystemCommand("Rotation", "Who owns which eval when, the next handoff and its brief",

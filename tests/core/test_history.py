@@ -624,7 +624,7 @@ def test_yaml_versions_agree_with_the_version_reader(source: str) -> None:
 
 
 def test_incremental_refreshes_fold_and_stay_equal_to_cold(repo: Repo, tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setattr(history, "_FOLD_AT", 3)  # fold the delta into a new base every few rows
+    monkeypatch.setattr("evaltui.core.history.cache._FOLD_AT", 3)  # fold the delta into a new base every few rows
     repo.write("evals/qa.py", metric("1.0"))
     repo.write("evals.toml", toml(qa_table(extra='dataset = "data/qa.jsonl"\n')))
     _grow(repo, 2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import replace
 from typing import Callable
 
@@ -13,40 +14,49 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
-from evaltui.core import history, triage
 from evaltui.core.errors import EvaltuiError, RegistryError
 from evaltui.core.overview import load_overview, read_dataset
 from evaltui.core.textsafe import clean
 from evaltui.tui.messages import (DatasetRead, EvalSelected, EvalsShown, HistoryLoaded, RegistryFailed,
                                   RegistryLoaded)
-from evaltui.tui.screens.annotate import AnnotateDialog
-from evaltui.tui.screens.check import CheckScreen
-from evaltui.tui.screens.coverage import CoverageScreen
-from evaltui.tui.screens.report import ReportScreen
-from evaltui.tui.screens.rotation import RotationScreen
-from evaltui.tui.screens.run import open_run
 from evaltui.tui.widgets.base import DetailTab
 from evaltui.tui.widgets.eval_list import BLIND_BADGE, SILENT_BADGE, EvalList
-from evaltui.tui.widgets.notes_tab import NotesTab
 from evaltui.tui.widgets.overview import Overview
-from evaltui.tui.widgets.runs_tab import RunsTab
+
+
+def _load(path: str):
+    """`"package.module:Name"` → the object, imported on first use so start-up stays fast."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
+
 
 # Screens the main screen opens by key: name -> factory(selected eval name or None) -> Screen.
+# Each screen's module is imported when it is first opened, not at start-up.
 OPEN_SCREENS: dict[str, Callable[[str | None], Screen]] = {
-    "run": open_run,
-    "report": lambda name: ReportScreen(),
-    "coverage": CoverageScreen,
-    "rotation": RotationScreen,
-    "check": CheckScreen,
-    "annotate": lambda name: AnnotateDialog(name, follow_selection=True),
+    "run": lambda name: _load("evaltui.tui.screens.run:open_run")(name),
+    "run-all": lambda name: _load("evaltui.tui.screens.run:RunScreen")(),
+    "report": lambda name: _load("evaltui.tui.screens.report:ReportScreen")(),
+    "coverage": lambda name: _load("evaltui.tui.screens.coverage:CoverageScreen")(name),
+    "rotation": lambda name: _load("evaltui.tui.screens.rotation:RotationScreen")(name),
+    "check": lambda name: _load("evaltui.tui.screens.check:CheckScreen")(name),
+    "annotate": lambda name: _load("evaltui.tui.screens.annotate:AnnotateDialog")(name, follow_selection=True),
 }
 
-# The detail pane's tabs, in order: (title, id, widget class). A tab is listed only once it works.
-DETAIL_TABS: list[tuple[str, str, type[DetailTab]]] = [
+# The detail pane's tabs, in order: (title, id, widget class or "module:Class"). A tab given
+# by name is imported and mounted the first time it is shown. A tab is listed only once it works.
+DETAIL_TABS: list[tuple[str, str, type[DetailTab] | str]] = [
     ("Overview", "overview", Overview),
-    ("Runs", "runs", RunsTab),
-    ("Notes", "notes", NotesTab),
+    ("Runs", "runs", "evaltui.tui.widgets.runs_tab:RunsTab"),
+    ("Notes", "notes", "evaltui.tui.widgets.notes_tab:NotesTab"),
 ]
+
+
+class TabPlaceholder(DetailTab):
+    """Stands in for a tab whose module is not imported yet."""
+
+    def __init__(self, target: str, tab_id: str) -> None:
+        super().__init__()
+        self.target, self.tab_id = target, tab_id
 
 
 class MainScreen(Screen):
@@ -85,7 +95,7 @@ class MainScreen(Screen):
             with detail:
                 for title, tab_id, factory in DETAIL_TABS:
                     with TabPane(title, id=f"tab-{tab_id}"):
-                        yield factory(id=tab_id)
+                        yield TabPlaceholder(factory, tab_id) if isinstance(factory, str) else factory(id=tab_id)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -112,6 +122,8 @@ class MainScreen(Screen):
     @work(thread=True, exclusive=True, exit_on_error=False, group="history")
     def load_history(self, registry) -> None:
         """Read the lineage (cached, incremental) and work out owners, badges and scores."""
+        from evaltui.core import history, triage  # imported here: only the worker needs them
+
         lineage, error = None, None
         try:
             lineage = history.load_lineage(registry)
@@ -158,7 +170,8 @@ class MainScreen(Screen):
         self.query_one(EvalList).set_summaries(message.summaries)
         if self.focused is None:
             self.query_one(EvalList).table.focus()
-        self.load_history(registry)
+        # After the list is on screen: reading history must not delay the first paint.
+        self.call_after_refresh(self.load_history, registry)
         # Posted to the app itself: it is an app-level event (start-up timing, other screens).
         self.app.post_message(EvalsShown(count))
         if registry.errors:
@@ -201,14 +214,20 @@ class MainScreen(Screen):
             self.read_dataset(summary.name, summary.eval.dataset)
 
     @on(TabbedContent.TabActivated, "#detail")
-    def _tab_changed(self) -> None:
+    async def _tab_changed(self) -> None:
+        tab = self.active_tab()
+        if isinstance(tab, TabPlaceholder):
+            pane = tab.parent
+            await pane.mount(_load(tab.target)(id=tab.tab_id))
+            await tab.remove()
         self.refresh_tabs()
 
     def active_tab(self) -> DetailTab | None:
         """The detail tab on show (None until the detail pane is mounted)."""
         detail = self.query("#detail").first(TabbedContent) if self.query("#detail") else None
         pane = detail.active_pane if detail is not None else None
-        return pane.query_one(DetailTab) if pane is not None else None
+        tabs = pane.query(DetailTab) if pane is not None else None
+        return tabs.last() if tabs else None
 
     def refresh_tabs(self) -> None:
         """Something the tabs show was (re)loaded: redraw the visible one."""

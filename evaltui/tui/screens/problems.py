@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -46,6 +47,7 @@ class ProblemsScreen(Screen):
             )
             table = DataTable(id="problems", cursor_type="row")
             yield table
+            yield Static(id="problem-detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -59,6 +61,14 @@ class ProblemsScreen(Screen):
                 Text(clean(p.message)),
             )
         table.focus()
+
+    @on(DataTable.RowHighlighted, "#problems")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        """The whole of the highlighted problem, wrapped: the table cuts long messages."""
+        if 0 <= event.cursor_row < len(self.problems):
+            p = self.problems[event.cursor_row]
+            self.query_one("#problem-detail", Static).update(
+                Text.assemble((clean(p.location() or "evals.toml"), "bold"), "  ", clean(p.message)))
 
     def action_continue(self) -> None:
         if self.evals_loaded:

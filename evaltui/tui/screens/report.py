@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, VerticalScroll
-from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Markdown, Static
 from textual.worker import Worker, WorkerState
@@ -25,8 +22,6 @@ from evaltui.core.fsutil import atomic_write
 from evaltui.core.registry import Registry
 from evaltui.core.textsafe import clean, one_line
 from evaltui.tui.messages import ReportBase, ReportBuilt, ReportStatus, RunsRecorded
-from evaltui.tui.screens.run import RunScreen, open_run
-from evaltui.tui.widgets.eval_list import EvalList
 from evaltui.tui.widgets.runs_tab import RunsTab, colors
 
 PLACEHOLDER = ("*Enter in the base box builds the report: each eval that changed between the base and the working "
@@ -210,44 +205,3 @@ class ReportScreen(Screen):
 
 
 # -- the command palette ------------------------------------------------------------------------
-
-
-def _selected_eval(app: Any) -> str | None:
-    for screen in reversed(app.screen_stack):
-        try:
-            return screen.query_one(EvalList).current
-        except NoMatches:
-            continue
-    return None
-
-
-class RunsProvider(Provider):
-    """Palette commands: run the selected eval (or choose), run every eval, preview the report."""
-
-    def _commands(self) -> list[tuple[str, str, Callable[[], None]]]:
-        return [
-            ("Run: selected eval", "Choose models and run the eval under the cursor", self._run_selected),
-            ("Run: all evals", "Choose models and run every runnable eval", partial(self._push, RunScreen)),
-            ("Report: preview the pull-request report", "Old and new eval versions × baseline and candidate",
-             self._report),
-        ]
-
-    def _push(self, factory: Callable[[], Screen]) -> None:
-        self.app.push_screen(factory())
-
-    def _run_selected(self) -> None:
-        self._push(partial(open_run, _selected_eval(self.app)))
-
-    def _report(self) -> None:
-        self._push(ReportScreen)
-
-    async def discover(self) -> Hits:
-        for name, help_text, callback in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for name, help_text, callback in self._commands():
-            score = matcher.match(name)
-            if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)

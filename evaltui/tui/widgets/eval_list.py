@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Mapping
+from typing import Mapping, TYPE_CHECKING
 
 from rich.text import Text
 from textual import on
@@ -13,8 +13,10 @@ from textual.widgets import DataTable, Input
 
 from evaltui.core.overview import EvalSummary
 from evaltui.core.textsafe import clean
-from evaltui.core.triage import EvalStatus
 from evaltui.tui.messages import EvalSelected
+
+if TYPE_CHECKING:  # the triage module pulls in git, notes and runs: not needed to draw
+    from evaltui.core.triage import EvalStatus
 
 COLUMNS = (("badges", " "), ("name", "eval"), ("version", "ver"), ("owner", "owner"), ("changed", "changed"),
            ("score", "score"), ("valid_for", "valid for"), ("covers", "covers"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -10,8 +12,10 @@ from textual.widgets import Static
 from evaltui.core.overview import EvalSummary
 from evaltui.core.registry import Registry
 from evaltui.core.textsafe import clean
-from evaltui.core.triage import EvalStatus
 from evaltui.tui.widgets.base import DetailTab
+
+if TYPE_CHECKING:  # the triage module pulls in git, notes and runs: not needed to draw
+    from evaltui.core.triage import EvalStatus
 
 
 def _row(table: Table, label: str, value: Text | str, style: str = "") -> None:

@@ -1,0 +1,110 @@
+"""The lineage cache: one diskcache store holding the rows, the raw log and the state at HEAD."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+
+SCHEMA = 6  # of the cache; another value is discarded
+
+
+class _Store:
+    """The lineage cache (diskcache): anything unreadable or from another schema is thrown away."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.cache = None
+        try:
+            self.cache = self._open()
+        except Exception:  # a corrupt database or a directory we cannot use: start over once
+            shutil.rmtree(path, ignore_errors=True)
+            try:
+                self.cache = self._open()
+            except Exception:
+                self.cache = None
+
+    def _open(self):
+        import diskcache  # only when history is loaded: it takes a while to import
+
+        # No fsync: after a crash the worst case is a cache that fails to read, and that is
+        # thrown away and rebuilt like any other.
+        cache = diskcache.Cache(str(self.path), size_limit=2 ** 30, sqlite_synchronous=0)
+        if cache.get("schema") != SCHEMA:
+            cache.clear()
+            cache.set("schema", SCHEMA)
+        return cache
+
+    def get(self, key: str, kind: type = dict):
+        if self.cache is None:
+            return None
+        try:
+            value = self.cache.get(key)
+        except Exception:  # unpickling garbage, a vanished value file, a locked database
+            self.reset()
+            return None
+        return value if isinstance(value, kind) else None
+
+    def save(self, **values) -> None:
+        """Write several values in one transaction."""
+        if self.cache is None:
+            return
+        try:
+            with self.cache.transact():
+                for key, value in values.items():
+                    self.cache.set(key, value)
+        except Exception:
+            self.reset()
+
+    def drop(self, key: str) -> None:
+        if self.cache is not None:
+            try:
+                self.cache.delete(key)
+            except Exception:
+                self.reset()
+
+    def reset(self) -> None:
+        try:
+            self.cache.clear()
+            self.cache.set("schema", SCHEMA)
+        except Exception:
+            self.cache = None
+
+    def close(self) -> None:
+        if self.cache is not None:
+            self.cache.close()
+
+
+# The rows of a build are kept as one large base, written by full builds, plus a small delta
+# that incremental refreshes rewrite; the base is folded in again when the delta grows.
+_FOLD_AT = 2000
+
+
+def _read_result(store: _Store) -> dict | None:
+    meta = store.get("result")
+    if not meta or not isinstance(meta.get("delta"), dict) or not isinstance(meta.get("notes"), tuple):
+        return None
+    base = store.get(f"rows:{meta.get('base')}")
+    if base is None:
+        return None
+    rows = dict(base)
+    for name, items in meta["delta"].items():
+        rows[name] = items + base.get(name, ())
+    return {**meta, "rows": rows}
+
+
+def _save_result(store: _Store, key: tuple, rows: dict, notes: tuple, previous: dict | None = None,
+                 fresh: dict | None = None, **more) -> None:
+    """Write a full result, or only the new rows on top of `previous` when they are few."""
+    if previous is not None and fresh is not None:
+        delta = dict(previous["delta"])
+        for name, items in fresh.items():
+            delta[name] = items + delta.get(name, ())
+        if sum(len(v) for v in delta.values()) < _FOLD_AT:
+            store.save(result={"key": key, "notes": notes, "base": previous["base"], "delta": delta}, **more)
+            return
+    base = key[0]
+    old = previous.get("base") if previous else None
+    store.save(**{f"rows:{base}": rows}, result={"key": key, "notes": notes, "base": base, "delta": {}}, **more)
+    if old and old != base:
+        store.drop(f"rows:{old}")

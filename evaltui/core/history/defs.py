@@ -1,0 +1,109 @@
+"""One `[evals.NAME]` table reduced to what the lineage compares: files, version source, the rest."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from evaltui.core import fsutil, versions
+from evaltui.core.errors import VersionSourceError
+from evaltui.core.registry import glob_pattern
+
+
+@dataclass(eq=False, slots=True)  # compared by identity: one object per distinct table text; never mutated
+class _Def:
+    """What one `[evals.NAME]` table says, reduced to what the lineage compares."""
+
+    table: dict  # the parsed table, to tell a real change from reformatting
+    fixed: frozenset  # fixed file paths
+    globs: tuple  # (literal directory prefix, glob pattern)
+    files_key: tuple  # the file-defining fields (a change re-reads which files belong)
+    vspec: tuple | None  # ("file", path, spec) | ("inline", version, valid_for, why) | ("bad", message)
+    sem: str  # behaviour-changing fields other than files and version (metric function, params)
+    meta: str  # the rest: description, covers, owner, threshold, inline valid_for/why, unknown keys
+
+    def matches(self, path: str) -> bool:
+        if path in self.fixed:
+            return True
+        return bool(self.globs) and any(path.startswith(pre) and glob_pattern(pat).match(path)
+                                        for pre, pat in self.globs)
+
+
+_SEM_KEYS = ("metric", "dataset", "version_from", "paths", "params", "version")
+
+
+_CORES: dict[str, _Def] = {}  # the behaviour-defining part of a table -> a definition holding it
+_CORE_KEYS = (*_SEM_KEYS, "valid_for", "why")
+
+
+def _def_from_table(table: dict) -> _Def:
+    """A definition from a raw table, tolerant of anything an old commit may hold.
+
+    Most edits of a table touch only its metadata (owner, description, covers): the fields
+    derived from the rest are then shared with an earlier definition.
+    """
+    core = repr([table.get(k) for k in _CORE_KEYS])
+    known = _CORES.get(core)
+    if known is not None:
+        rest = {k: v for k, v in table.items() if k not in _SEM_KEYS}
+        if known.vspec and known.vspec[0] == "inline":
+            rest.pop("valid_for", None), rest.pop("why", None)
+        return _Def(table, known.fixed, known.globs, known.files_key, known.vspec, known.sem, _stable(rest))
+    found = _CORES[core] = _build_def(table)
+    if len(_CORES) > 50_000:
+        _CORES.clear()
+    return found
+
+
+def _build_def(table: dict) -> _Def:
+    def text(key: str) -> str | None:
+        value = table.get(key)
+        return value if isinstance(value, str) and value else None
+
+    metric, dataset, version_from = text("metric"), text("dataset"), text("version_from")
+    paths = table.get("paths", [])
+    paths = [paths] if isinstance(paths, str) else [p for p in paths if isinstance(p, str)] \
+        if isinstance(paths, list) else []
+    fixed, globs = set(), []
+    for path in (metric.rpartition(":")[0] if metric and ":" in metric else metric, dataset):
+        if path:
+            fixed.add(path)
+    vspec: tuple | None = None
+    if version_from:
+        if "#" in version_from:
+            path, _, dotted = version_from.partition("#")
+            vspec = ("file", path, ("key", os.path.splitext(path)[1].lower(), dotted))
+        else:
+            path, sep, function = version_from.rpartition(":")
+            vspec = ("file", path, ("py", function)) if sep and path and function else \
+                ("bad", f"{version_from!r}: expected 'file.py:function' or 'file.yaml#dotted.key'")
+        if vspec[0] == "file":
+            fixed.add(vspec[1])
+    elif table.get("version") is not None:
+        try:
+            version = versions.normalise(table["version"])
+        except VersionSourceError as exc:
+            vspec = ("bad", f"evals.toml: version: {exc}")
+        else:
+            why, valid_for = table.get("why"), table.get("valid_for")
+            vspec = ("inline", version, valid_for if isinstance(valid_for, str) else None,
+                     why if isinstance(why, str) else None)
+    for pattern in paths:
+        if fsutil.is_glob(pattern):
+            cut = min(i for i, c in enumerate(pattern) if c in "*?[")
+            globs.append((pattern[: pattern.rfind("/", 0, cut) + 1], pattern))
+        else:
+            fixed.add(pattern)
+    function = metric.rpartition(":")[2] if metric and ":" in metric else None
+    rest = {k: v for k, v in table.items() if k not in _SEM_KEYS}
+    if vspec and vspec[0] == "inline":
+        rest.pop("valid_for", None), rest.pop("why", None)
+    return _Def(table, frozenset(fixed), tuple(globs),
+                (tuple(sorted(fixed)), tuple(globs), vspec[1] if vspec and vspec[0] == "file" else None),
+                vspec, repr((function, vspec[2] if vspec and vspec[0] == "file" else None,
+                             _stable(table.get("params")))),
+                _stable(rest))
+
+
+def _stable(value) -> str:
+    return repr(sorted(value.items())) if isinstance(value, dict) else repr(value)

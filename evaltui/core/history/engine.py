@@ -1,0 +1,351 @@
+"""Loading a lineage: from the cache, by an incremental refresh, or by a full replay of the log."""
+
+from __future__ import annotations
+
+import gc
+import io
+import re
+import subprocess
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from evaltui.core.errors import GitError
+from evaltui.core.history._git import _finish, _popen
+from evaltui.core.history.blobs import BlobReader
+from evaltui.core.history.builder import _Builder, _NeedsFullBuild
+from evaltui.core.history.cache import _read_result, _save_result, _Store
+from evaltui.core.history.fastversions import _Versions
+from evaltui.core.history.identities import _Identities, _materialize
+from evaltui.core.history.logparse import _CFG, _LOG, _parse_log, _run_log, _start_log, _Tee
+from evaltui.core.history.model import Lineage
+from evaltui.core.history.tables import _Tables
+from evaltui.core.registry import FILENAME
+
+
+# -- the lineage engine ------------------------------------------------------------------------
+#
+# One `git log --reverse --raw -M -z` stream is parsed as it arrives and replayed commit by
+# commit, parents first, over a model of the tree (path -> blob), the eval definitions of that
+# commit's evals.toml, and each eval's files and version source. Blobs (evals.toml, version
+# files) go through one `git cat-file --batch`, requested ahead of need while the log streams.
+# Versions are resolved once per (blob, source) and cached; the state at HEAD is kept so that
+# new commits on top of it are replayed alone. History from before an eval was registered is
+# found afterwards by walking back from its files (renames followed by path).
+
+
+@dataclass(frozen=True)
+class _Repo:
+    """Where the registry sits in git, and what HEAD is."""
+
+    top: Path
+    prefix: str  # registry root relative to the top of the work tree, "" or ending in "/"
+    head: str | None
+    detached: bool
+    shallow: tuple[str, ...]  # boundary commits of a shallow clone
+
+
+def _probe_start(root: Path) -> subprocess.Popen:
+    """One `git rev-parse` for everything the lineage needs to know first (read by `_probe`)."""
+    return _popen(root, "rev-parse", "--is-inside-work-tree", "--show-toplevel", "--show-prefix", "--git-path",
+                  "shallow", "--is-shallow-repository", "HEAD", "--symbolic-full-name", "HEAD")
+
+
+def _probe(root: Path, proc: subprocess.Popen | None = None) -> tuple[_Repo | None, str | None]:
+    """Where the registry sits in git and what HEAD is; a note instead when there is nothing to read."""
+    proc = proc or _probe_start(root)
+    out = proc.stdout.read()
+    _finish(proc)
+    lines = out.decode("utf-8", "surrogateescape").split("\n")
+    if len(lines) < 6 or lines[0] != "true":
+        # No path in the text: notes are shown as they are, and must read the same everywhere.
+        return None, "evals.toml is not inside a git work tree; there is no history to show"
+    top, prefix, shallow_file, is_shallow, head = lines[1], lines[2], lines[3], lines[4], lines[5]
+    if proc.returncode != 0 or head == "HEAD" or not re.fullmatch(r"[0-9a-f]{40,64}", head):
+        return _Repo(Path(top), prefix, None, False, ()), "the repository has no commits yet"
+    shallow: tuple[str, ...] = ()
+    if is_shallow == "true":
+        try:
+            shallow = tuple((root / shallow_file).read_text().split())
+        except OSError:
+            shallow = ("?",)
+    detached = len(lines) > 6 and lines[6] == "HEAD"
+    return _Repo(Path(top), prefix, head, detached, shallow), None
+
+
+def load_lineage(registry, *, cache_dir: Path | None = None) -> Lineage:
+    """Every eval's lineage and authorship at HEAD, from the cache when HEAD has not moved.
+
+    Never raises for the state of the repository: a missing repository, no commits, a shallow
+    or partial clone become notes on the result.
+    """
+    enabled = gc.isenabled()
+    gc.disable()  # hundreds of thousands of small tuples: collection passes would only cost time
+    try:
+        return _load(registry, Path(cache_dir) if cache_dir else registry.state_dir / "cache" / "lineage")
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(registry, cache_dir: Path) -> Lineage:
+    names = tuple(registry.evals)
+    try:
+        probe = _probe_start(registry.root)
+    except GitError as exc:
+        return _materialize({}, None, names, (str(exc),), None)
+    cached = (cache_dir / "cache.db").exists()
+    store = result = None
+    if cached:  # read the cache while git answers
+        store = _Store(cache_dir)
+        result = _read_result(store)
+    repo, problem = _probe(registry.root, probe)
+    if repo is None or repo.head is None:
+        if store is not None:
+            store.close()
+        return _materialize({}, None, names, (problem,), None)
+    identities = _Identities(registry, repo.top)
+    live = (f"HEAD is detached at {repo.head[:10]}",) if repo.detached else ()
+    key = (repo.head, repo.prefix, repo.shallow)
+    # Without a cache the whole history is read anyway: let git start walking while the
+    # cache is being created.
+    early = None if cached else _start_full(registry.root)
+    try:
+        if store is None:
+            store = _Store(cache_dir)
+        source = "cache"
+        if result is None or result["key"] != key:
+            result, source = _refresh(registry.root, repo, store, key, result, early)
+            early = None
+    finally:
+        store.close()
+        if early is not None:
+            for proc in early:
+                _stop(proc)
+    return _materialize(result["rows"], identities, names, (*result["notes"], *live), repo.head, source)
+
+
+def _start_full(root: Path) -> tuple[subprocess.Popen, subprocess.Popen]:
+    """The two walks of a full build: child counts, and the log itself."""
+    return _popen(root, "rev-list", "--parents", "HEAD"), _start_log(root, ["HEAD"])
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    _finish(proc)
+
+
+def _refresh(root: Path, repo: _Repo, store: _Store, key: tuple, previous: dict | None,
+             early: tuple | None = None) -> tuple[dict, str]:
+    if early is not None:
+        return _full(root, repo, store, key, early, previous)
+    log = _start_log(root, ["HEAD", f"^{previous['key'][0]}"]) if previous else None
+    snap = store.get("snapshot")  # read while git walks the new commits
+    if previous and snap and snap.get("key") == previous["key"] and snap["key"][1:] == key[1:]:
+        try:
+            return _incremental(root, repo, store, key, snap, previous, log), "incremental"
+        except (_NeedsFullBuild, KeyError, TypeError, AttributeError, ValueError):
+            pass  # anything surprising in the snapshot: a full replay is always right
+    if log is not None:
+        _stop(log)
+    return _full(root, repo, store, key, previous=previous)
+
+
+def _full(root: Path, repo: _Repo, store: _Store, key: tuple, early: tuple | None = None,
+          previous: dict | None = None) -> tuple[dict, str]:
+    """Replay the whole history at HEAD: from the cached per-commit log when most of it is
+    still there (history was rewritten), else from one `git log` stream (renames off if git
+    cannot compare contents)."""
+    known = store.get("versions") or {}
+    notes: list[str] = []
+    raw: list[bytes] = []
+    source = "full"
+    with BlobReader(root) as reader:
+        replayed = None if early is not None else _replay(root, repo, store, reader, known, raw)
+        if replayed is not None:
+            builder, vers, error = replayed
+            source = "rebuild"
+        else:
+            for renames in (True, False):
+                # The walk for child counts runs beside the log: both start before either is read.
+                rev_list, log = early or (_popen(root, "rev-list", "--parents", "HEAD"),
+                                          _start_log(root, ["HEAD"], renames))
+                early = None
+                raw.clear()
+                vers = _Versions(reader, known)
+                children: dict[str, int] = {}
+                builder = _Builder(FILENAME, reader, vers, _Tables(), children)
+                ahead = _Lookahead(builder, reader, FILENAME)
+
+                def counted(record, first=[True]) -> None:
+                    if first[0]:
+                        first[0] = False
+                        _count_children(rev_list, children, repo.head)
+                    ahead(record)
+
+                error = _run_log(root, ["HEAD"], repo.prefix, renames, counted, log, raw if renames else None)
+                _count_children(rev_list, children, repo.head)
+                ahead.flush()
+                if error is None or not renames:
+                    break
+                notes.append(f"renames are not followed: git could not compare file contents ({error})")
+            if error is not None:
+                notes.append(f"history is incomplete: git log failed ({error})")
+        builder.prehistory()
+        rows = builder.rows()
+    notes.extend(_dedupe(builder.notes))
+    if repo.shallow:
+        notes.append(_shallow_note(repo.shallow, builder.records))
+    if vers.missing:
+        notes.append(f"{len(vers.missing)} blob(s) are missing from this clone (a partial clone?): a version "
+                     "held in one shows as 'unknown'; an evals.toml among them is skipped")
+    result = {"key": key, "rows": {n: tuple(reversed(r)) for n, r in rows.items()}, "notes": tuple(notes)}
+    if not vers.missing and error is None:
+        line = builder.lines.get(repo.head, builder.last_line)
+        more = {}
+        if raw:
+            more["log"] = b"".join(raw)
+        _save_result(store, key, result["rows"], result["notes"], previous, **more,
+                     versions=known if len(known) < 200_000 else {},
+                     snapshot={"key": key, "line": line, "ever": builder.ever, "last_known": builder.last_known,
+                               "vcur": {v[1]: known[v[1]] for v in (line.evals.values() if line else ())
+                                        if v[1] in known}})
+    return result, source
+
+
+def _replay(root: Path, repo: _Repo, store: _Store, reader: BlobReader, known: dict, raw: list):
+    """Rebuild from the per-commit log cached by earlier builds, asking git only for the
+    commits it lacks. None when there is no such log or most of the history is new."""
+    cached = store.get("log", bytes)
+    if not cached:
+        return None
+    walk = _popen(root, "rev-list", "--reverse", "--date-order", "--parents", "HEAD")
+    records = {r[0]: r for r in _parse_log(io.BytesIO(cached), repo.prefix)}
+    out = walk.stdout.read()
+    code, _message = _finish(walk)
+    order = [line.split() for line in out.decode().splitlines()]
+    missing = [row[0] for row in order if row[0] not in records]
+    if code != 0 or not order or len(missing) * 2 > len(order):
+        return None
+    fresh: list[bytes] = []
+    if missing:
+        fetch = _popen(root, *_CFG, *[a for a in _LOG if a not in ("--reverse", "--date-order")],
+                       "--no-walk=unsorted", "--stdin", "-M", stdin=True)
+        fetch.stdin.write("".join(f"{sha}\n" for sha in missing).encode())
+        fetch.stdin.close()
+        for record in _parse_log(_Tee(fetch.stdout, fresh), repo.prefix):
+            records[record[0]] = record
+        code, _message = _finish(fetch)
+        if code != 0 or any(sha not in records for sha in missing):
+            return None
+    children: dict[str, int] = {}
+    for row in order:
+        for parent in row[1:]:
+            children[parent] = children.get(parent, 0) + 1
+    children[repo.head] = children.get(repo.head, 0) + 1
+    vers = _Versions(reader, known)
+    builder = _Builder(FILENAME, reader, vers, _Tables(), children)
+    ahead = _Lookahead(builder, reader, FILENAME)
+    for row in order:
+        ahead(records[row[0]])
+    ahead.flush()
+    if len(records) <= 1.5 * len(order):  # keep the log while old histories do not crowd it
+        raw.append(cached)
+        raw.extend(fresh)
+    return builder, vers, None
+
+
+def _count_children(proc: subprocess.Popen, children: dict, head: str) -> None:
+    """Read `git rev-list --parents` once into child counts (HEAD keeps one, for the snapshot)."""
+    if proc.stdout.closed:
+        return
+    out = proc.stdout.read()
+    _finish(proc)
+    get = children.get
+    for line in out.split(b"\n"):
+        for parent in line.split()[1:]:
+            p = parent.decode()
+            children[p] = get(p, 0) + 1
+    children[head] = get(head, 0) + 1
+
+
+def _incremental(root: Path, repo: _Repo, store: _Store, key: tuple, snap: dict, previous: dict,
+                 log: subprocess.Popen | None = None) -> dict:
+
+    old = snap["key"][0]
+    records: list = []
+    if _run_log(root, ["HEAD", f"^{old}"], repo.prefix, True, records.append, log) is not None:
+        raise _NeedsFullBuild("the previous HEAD is gone")
+    new = {r[0] for r in records}
+    if not any(old in r[1] for r in records):
+        raise _NeedsFullBuild("history was rewritten")
+    children: dict[str, int] = {}
+    for r in records:
+        for p in r[1]:
+            if p not in new and p != old:
+                raise _NeedsFullBuild("new commits join older history")
+            children[p] = children.get(p, 0) + 1
+    children[repo.head] = children.get(repo.head, 0) + 1
+    known = dict(snap["vcur"])
+    with BlobReader(root) as reader:
+        vers = _Versions(reader, known)
+        builder = _Builder(FILENAME, reader, vers, _Tables(), children, start={**snap, "head": old})
+        for record in records:
+            builder.feed(record)
+        builder.prehistory()
+        fresh = builder.rows()
+    if vers.missing:
+        raise _NeedsFullBuild("blobs are missing")
+    fresh = {name: tuple(reversed(items)) for name, items in fresh.items()}
+    rows = dict(previous["rows"])
+    for name, items in fresh.items():
+        rows[name] = items + rows.get(name, ())
+    notes = tuple(dict.fromkeys((*previous["notes"], *builder.notes)))
+    line = builder.lines[repo.head]
+    more = {"snapshot": {"key": key, "line": line, "ever": builder.ever, "last_known": builder.last_known,
+                         "vcur": {v[1]: known[v[1]] for v in line.evals.values() if v[1] in known}}}
+    if len(known) > len(snap["vcur"]):
+        more["versions"] = {**(store.get("versions") or {}), **known}
+    _save_result(store, key, rows, notes, previous, fresh, **more)
+    return {"key": key, "rows": rows, "notes": notes}
+
+
+class _Lookahead:
+    """Feeds records to the builder a few commits late, asking for their evals.toml blobs early."""
+
+    def __init__(self, builder: _Builder, reader: BlobReader, toml: str, depth: int = 96):
+        self.builder, self.reader, self.toml, self.depth = builder, reader, toml, depth
+        self.queue: deque = deque()
+        self.count = 0
+
+    def __call__(self, record: tuple) -> None:
+        for ch in record[6] if record[7] else ():
+            if ch[2] == self.toml and ch[4] and ch[4] not in self.builder.tables.by_blob:
+                self.reader.request(ch[4])
+                if len(self.reader._unsent) >= 8:
+                    self.reader.send()
+        self.queue.append(record)
+        if len(self.queue) > self.depth:
+            self.builder.feed(self.queue.popleft())
+            self.count += 1
+            if self.count % 64 == 0:
+                self.builder.vers.drain()
+
+    def flush(self) -> None:
+        while self.queue:
+            self.builder.feed(self.queue.popleft())
+
+
+def _dedupe(notes: list[str], keep: int = 3) -> list[str]:
+    unique = list(dict.fromkeys(notes))
+    if len(unique) <= keep:
+        return unique
+    return [*unique[:keep], f"... and {len(unique) - keep} more like these"]
+
+
+def _shallow_note(boundary: tuple[str, ...], records: list) -> str:
+    dates = {r[0]: r[4][:10] for r in records if r[0] in boundary}
+    where = ", ".join(f"{sha[:10]} ({dates[sha]})" if sha in dates else sha[:10] for sha in boundary[:3])
+    return (f"this is a shallow clone: history stops at {where}; evals that existed then show as created "
+            "there (run `git fetch --unshallow` for the full lineage)")

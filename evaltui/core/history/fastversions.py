@@ -1,0 +1,223 @@
+"""Versions held in blobs, each read once: plain decorators and YAML keys by shortcut, the rest in full."""
+
+from __future__ import annotations
+
+import re
+
+from evaltui.core import versions
+from evaltui.core.errors import VersionSourceError
+from evaltui.core.history.blobs import BlobReader
+from evaltui.core.textsafe import clean
+
+
+def _decorator_block(text: str, function: str) -> str | None:
+    """Just the decorators and `def` line of `function`, when they can be cut out safely.
+
+    Parsing three lines instead of the whole module makes history cheap. Anything unusual
+    (another `def` with that name, a decorator block with blank lines, a block that does not
+    parse alone) returns None or "" and the whole file is parsed instead.
+    """
+    needle = "def " + function
+    pos = text.find(needle)
+    end = pos + len(needle)
+    if pos < 0 or (end < len(text) and (text[end].isalnum() or text[end] == "_")) or text.find(needle, end) >= 0:
+        return None
+    line_start = text.rfind("\n", 0, pos) + 1
+    indent = text[line_start:pos]
+    if indent.endswith("async "):
+        indent = indent[:-6]
+    if indent.strip(" \t"):
+        return None  # not at the start of a line: in a string, or after other code
+    start = p = line_start
+    width = len(indent)
+    while p > 0:
+        ls = text.rfind("\n", 0, p - 1) + 1
+        line = text[ls:p - 1]
+        if not line.startswith(indent) or not line.strip():
+            break
+        head = line[width:width + 1]
+        if head == "@":
+            start = ls
+        elif head not in (" ", "\t", ")", "]", "}", "#"):
+            break
+        p = ls
+    if start == line_start:
+        return ""
+    lines = text[start:line_start].split("\n")
+    body = "\n".join(ln[width:] for ln in lines)
+    return f"{body}def {function}():\n    pass\n"
+
+
+_DECO_HEAD = re.compile(r"(?m)^@\s*(?:[A-Za-z_]\w*\s*\.\s*)*version\s*\(")
+_DECO_ARG = re.compile(r"""\s*(?:(version|valid_for|why)\s*=\s*)?("[^"\\\n]*"|'[^'\\\n]*'|(?:0|[1-9]\d*)(?:\.\d+)?)\s*(,|\))""")
+
+
+def _plain_decorator(block: str) -> tuple | None:
+    """(version, valid_for, why) from the one `@version(...)` of a decorator block, when its
+    arguments are plain literals; None sends the block to the `ast` reader, which also words
+    every error. Numbers follow `versions.normalise`: 2 -> "2", 1.10 -> "1.1"."""
+    heads = _DECO_HEAD.findall(block)
+    if len(heads) != 1:
+        return None
+    m = _DECO_HEAD.search(block)
+    pos, values, positional = m.end(), {}, 0
+    names = ("version", "valid_for", "why")
+    while True:
+        arg = _DECO_ARG.match(block, pos)
+        if arg is None:
+            if block.startswith(")", pos) or re.match(r"\s*\)", block[pos:]):
+                break
+            return None
+        name, raw, end = arg.groups()
+        if name is None:
+            if values.keys() - set(names[:positional]) or positional >= 3:
+                return None  # a positional argument after a keyword one, or too many
+            name = names[positional]
+            positional += 1
+        if name in values:
+            return None
+        if raw[0] in "\"'":
+            values[name] = raw[1:-1]
+        elif name == "version":
+            values[name] = str(int(raw)) if "." not in raw else repr(float(raw))
+        else:
+            return None
+        pos = arg.end()
+        if end == ")":
+            break
+    rest = block[pos:]
+    if not re.match(r"[ \t]*\n", rest) or not (values.get("version") or "").strip():
+        return None
+    return values["version"].strip(), values.get("valid_for"), values.get("why")
+
+
+_TOP_KEY: dict[str, re.Pattern] = {}
+_YAML_RISKY = re.compile(r"[&*!|>%\t]|<<")
+
+
+def _yaml_block(content: bytes, dotted: str) -> str | None:
+    """Only the top-level mapping entry that holds `dotted` (a.b...), when it can stand alone.
+
+    The version and its sibling keys live under one top-level key, so that entry is all the
+    parser needs. Documents with several parts, anchors, tags, block scalars or a top level
+    that is not a plain mapping return None and are parsed whole.
+    """
+    first, dot, _ = dotted.partition(".")
+    if not dot:
+        return None
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if text.startswith(("---", "%", "\ufeff")) or "\n---" in text or "\n..." in text:
+        return None
+    rx = _TOP_KEY.get(first)
+    if rx is None:
+        rx = _TOP_KEY[first] = re.compile(rf"(?m)^{re.escape(first)}[ ]*:(?=[ ]|$)")
+    found = rx.findall(text)
+    if len(found) != 1:
+        return None
+    m = rx.search(text)
+    head = text.lstrip()
+    if head[:1] in ("-", "[", "{", "?"):
+        return None  # the top level is a list or a flow mapping
+    end = re.compile(r"\n(?=[^ \n#])").search(text, m.end())
+    block = text[m.start():end.start() if end else len(text)]
+    return None if _YAML_RISKY.search(block) else block
+
+
+class _Versions:
+    """Version keys → resolved versions, each blob read once through the blob reader."""
+
+    def __init__(self, reader: BlobReader, known: dict):
+        self.reader = reader
+        self.known = known  # vkey -> (version, valid_for, why, note, determinate)
+        self.missing: set[str] = set()
+        self._blocks: dict[tuple, tuple] = {}
+        self._wanted: list[tuple] = []  # (version key, path) still to parse
+
+    def want(self, vkey, path: str) -> None:
+        """Queue the blob of a version to be read; `drain` parses what has arrived meanwhile."""
+        if vkey[0] == "b" and vkey not in self.known:
+            self.reader.request(vkey[1])
+            self._wanted.append((vkey, path))
+
+    def drain(self) -> None:
+        """Parse the queued versions whose blobs git has already sent (never waits for git)."""
+        waiting = []
+        for vkey, path in self._wanted:
+            if vkey in self.known:
+                continue
+            if self.reader.arrived(vkey[1]):
+                self.get(vkey, path)
+            else:
+                waiting.append((vkey, path))
+        self._wanted = waiting
+
+    def fetch(self) -> None:
+        """Read and parse every queued version."""
+        self.reader.send()
+        for vkey, path in self._wanted:
+            if vkey not in self.known:
+                self.get(vkey, path)
+        self._wanted = []
+
+    def get(self, vkey, path_hint: str = "version file") -> tuple:
+        if vkey is None:
+            return (None, None, None, None, True)
+        kind = vkey[0]
+        if kind == "i":
+            return (vkey[1], vkey[2], vkey[3], None, True)
+        if kind == "absent":
+            return (None, None, None, f"{vkey[1]} (the version source) does not exist at this commit", False)
+        if kind == "bad":
+            return (None, None, None, vkey[1], False)
+        found = self.known.get(vkey)
+        if found is not None:
+            return found
+        content = self.reader.get(vkey[1])
+        if content is None:
+            self.missing.add(vkey[1])
+            return ("unknown", None, None, f"blob {vkey[1][:10]} of {path_hint} is missing from this clone", False)
+        found = self.known[vkey] = self._parse(content, vkey[2], path_hint)
+        return found
+
+    def _parse(self, content: bytes, spec: tuple, path: str) -> tuple:
+        try:
+            if spec[0] == "py":
+                try:
+                    block = _decorator_block(content.decode("utf-8"), spec[1])
+                except UnicodeDecodeError:
+                    block = None
+                if block:
+                    cached = self._blocks.get((block, spec[1]))
+                    if cached is not None:
+                        return cached
+                    found = _plain_decorator(block)
+                    if found is None:
+                        try:
+                            info = versions.from_decorator(block, spec[1], filename=path)
+                            found = (info.version, info.valid_for, info.why)
+                        except VersionSourceError:
+                            pass
+                    if found is not None:
+                        result = self._blocks[(block, spec[1])] = (*found, None, True)
+                        return result
+                info = versions.from_decorator(content, spec[1], filename=path)
+            else:
+                block = _yaml_block(content, spec[2]) if spec[1] in (".yaml", ".yml") else None
+                if block:
+                    cached = self._blocks.get((block, spec[2]))
+                    if cached is not None:
+                        return cached
+                    try:
+                        info = versions.from_key(block, spec[1], spec[2], filename=path)
+                    except VersionSourceError:
+                        info = None
+                    if info is not None:
+                        result = self._blocks[(block, spec[2])] = (info.version, info.valid_for, info.why, None, True)
+                        return result
+                info = versions.from_key(content, spec[1], spec[2], filename=path)
+        except VersionSourceError as exc:
+            return (None, None, None, f"version could not be read: {clean(str(exc))}", False)
+        return (info.version, info.valid_for, info.why, None, True)

@@ -1,0 +1,88 @@
+"""Raw git identities resolved through `.mailmap` and `[people]`, and rows materialised as a Lineage."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterable, Mapping
+
+from evaltui.core.history.model import Authorship, Entry, Lineage
+
+
+_MAILMAP_LINE = re.compile(r"^\s*([^<#]*?)\s*<([^>]*)>\s*(?:([^<#]*?)\s*<([^>]*)>)?\s*(?:#.*)?$")
+
+
+class _Identities:
+    """Raw git identities → (name, email, member), through `.mailmap` and `[people]` emails."""
+
+    def __init__(self, registry, top: Path):
+        try:
+            text = (top / ".mailmap").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            text = ""
+        self._map: dict[tuple, tuple] = {}
+        for line in text.splitlines():
+            m = _MAILMAP_LINE.match(line)
+            if not m:
+                continue
+            proper, first, commit_name, second = m.groups()
+            if second is None:
+                self._map[(None, first.lower())] = (proper or None, None)
+            else:
+                self._map[(commit_name.lower() if commit_name else None, second.lower())] = (proper or None, first)
+        self._registry = registry
+        self._seen: dict[tuple, tuple] = {}
+
+    def __call__(self, name: str, email: str) -> tuple[str, str, str | None]:
+        key = (name, email)
+        found = self._seen.get(key)
+        if found is None:
+            lower = email.lower()
+            proper = self._map.get((name.lower(), lower)) or self._map.get((None, lower)) or (None, None)
+            canon_name, canon_email = proper[0] or name, proper[1] or email
+            member = self._registry.member_for_email(canon_email) or self._registry.member_for_email(email)
+            found = self._seen[key] = (canon_name, canon_email, member)
+        return found
+
+
+_NOBODY = Authorship(None, None, 0.0, 0.0, ())
+
+
+def _materialize(rows: Mapping[str, tuple], identities: _Identities | None, names: Iterable[str],
+                 notes: tuple[str, ...], head: str | None, source: str = "") -> Lineage:
+    """Entries (identities resolved) and authorship from identity-neutral rows."""
+    new = object.__new__
+    entries: dict[str, tuple[Entry, ...]] = {}
+    authorship: dict[str, Authorship] = {}
+    for name, items in rows.items():
+        out = []
+        counts: dict[str, int] = {}
+        creator = None
+        for r in items:
+            author, email, member = identities(r[1], r[2])
+            entry = new(Entry)
+            d = entry.__dict__  # frozen: fill the instance dict directly, as unpickling would
+            (d["commit"], d["date"], d["subject"], d["version"], d["previous_version"], d["kind"], d["paths"],
+             d["valid_for"], d["why"], d["note"], d["renames"]) = (r[0], *r[3:])
+            d["author"], d["email"], d["member"] = author, email, member
+            out.append(entry)
+            who = member or author
+            counts[who] = counts.get(who, 0) + 1
+            if r[7] == "created":
+                creator = who
+        entries[name] = tuple(out)
+        authorship[name] = _authorship(counts, creator)
+    for name in names:
+        if name not in entries:
+            entries[name] = ()
+            authorship[name] = _NOBODY
+    return Lineage(head=head, entries=entries, authorship=authorship, notes=notes, source=source)
+
+
+def _authorship(counts: dict[str, int], creator: str | None) -> Authorship:
+    total = sum(counts.values())
+    if not total:
+        return _NOBODY
+    ranked = tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return Authorship(creator=creator, main_author=ranked[0][0], main_share=ranked[0][1] / total,
+                      fragmentation=1.0 - sum((c / total) ** 2 for _, c in ranked), authors=ranked)

@@ -1,0 +1,300 @@
+"""evals.toml blobs to eval definitions, re-reading only the tables whose text changed."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+from evaltui.core.history.defs import _Def, _def_from_table
+from evaltui.core.tomlpos import split_dotted
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+_HEADER = re.compile(r"""\[?\s*((?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[A-Za-z0-9_\-]+)"""
+                     r"""(?:\s*\.\s*(?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[A-Za-z0-9_\-]+))*)\s*\]\]?\s*(?:#.*)?""")
+_ROOT_EVALS = re.compile(r"""(?m)^\s*["']?evals["']?\s*[.=]""")
+
+
+class _Tables:
+    """evals.toml blobs → {eval name: _Def}, re-reading only the tables whose text changed.
+
+    The text is cut at lines that start with "[". A part that is exactly one `[evals.NAME]`
+    table, or another table, is remembered by its bytes. A new version of the file is compared
+    with its parent's text: only the tables between the first and the last changed byte are
+    cut and looked at. Anything unusual (multi-line strings, sub-tables, arrays that start a
+    line with "[", root-level dotted keys) takes the whole-file parse instead.
+    """
+
+    _KEEP = 16  # parent texts kept for comparison
+
+    def __init__(self):
+        self.by_blob: dict[str, dict | None] = {}
+        self.delta: dict[str, tuple] = {}  # blob -> (parent blob, names of the tables that differ)
+        self._delta: set | None = None
+        self._texts: dict[str, bytes] = {}  # recent blobs whose parts are all remembered
+        self._parts: dict[bytes, tuple] = {}  # part -> (eval name, _Def) or ("", None) for other tables
+        self._pieces: dict[str, _Def | None] = {}  # the text of an eval's table(s) -> definition
+        self._headers: dict[str, object] = {}
+        self._lines: dict[str, tuple | None] = {}  # "key = value" line -> (key, value); None: not simple
+
+    def defs(self, blob: str, content: bytes | None, parent: str | None = None) -> dict | None:
+        """The definitions in one evals.toml blob; None when it cannot be read or parsed."""
+        if blob in self.by_blob:
+            return self.by_blob[blob]
+        result = None
+        if content is not None:
+            if parent in self._texts:
+                self._delta = None
+                result = self._patch(content, self._texts[parent], self.by_blob[parent])
+                if result is not None:
+                    self.delta[blob] = (parent, self._delta)
+            if result is None:
+                result = self._split(content)
+            if result is not None:
+                self._texts[blob] = content
+                if len(self._texts) > self._KEEP:
+                    del self._texts[next(iter(self._texts))]
+            else:
+                result = self._group_or_whole(content)
+        self.by_blob[blob] = result
+        return result
+
+    def _patch(self, text: bytes, before: bytes, defs: dict) -> dict | None:
+        start = _common_prefix(text, before)
+        cut = text.rfind(b"\n[", 0, start)
+        if cut < 0:
+            return None
+        tail = _common_suffix(text, before, min(len(text), len(before)) - start)
+        stop = text.find(b"\n[", len(text) - tail)
+        stop_before = len(before) if stop < 0 else stop - len(text) + len(before)
+        stop = len(text) if stop < 0 else stop
+        region = text[cut:stop]
+        if b'"""' in region or b"'''" in region:
+            return None
+        out = dict(defs)
+        names = set()
+        for part in before[cut:stop_before].split(b"\n[")[1:]:
+            hit = self._parts.get(part)
+            if hit is None:
+                return None
+            out.pop(hit[0], None)
+            names.add(hit[0])
+        for part in region.split(b"\n[")[1:]:
+            hit = self._parts.get(part) or self._part(part)
+            if hit is None:
+                return None
+            if hit[0]:
+                if hit[0] in out:
+                    return None  # the same table twice: only the full parser words that error
+                if hit[1] is not None:
+                    out[hit[0]] = hit[1]
+                names.add(hit[0])
+        names.discard("")
+        self._delta = names
+        return out
+
+    def _split(self, text: bytes) -> dict | None:
+        if b'"""' in text or b"'''" in text:
+            return None
+        parts = (b"\n" + text).split(b"\n[")
+        if _ROOT_EVALS.search(parts[0].decode("utf-8", "replace")):
+            return None
+        parts = parts[1:]
+        hits = list(map(self._parts.get, parts))
+        if None in hits:
+            for i, hit in enumerate(hits):
+                if hit is None:
+                    hit = hits[i] = self._part(parts[i])
+                    if hit is None:
+                        return None
+        out: dict = {}
+        for name, d in hits:
+            if name:
+                if name in out:
+                    return None
+                if d is not None:
+                    out[name] = d
+        return out
+
+    def _part(self, part: bytes) -> tuple | None:
+        """Remember one new part when it is a whole table; None when it needs the full parser."""
+        text = part.decode("utf-8", "replace")
+        end = text.find("\n")
+        line = text if end < 0 else text[:end]
+        kind = self._headers.get(line, False)
+        if kind is False:
+            kind = self._headers[line] = _header_kind(line)
+        if kind == "other":
+            hit = self._parts[part] = ("", None)
+            return hit
+        if kind is None or kind == "whole" or not kind[1]:
+            return None
+        table = _read_table([text], kind[0], self._lines)
+        if table is False:
+            return None
+        hit = self._parts[part] = (kind[0], _def_from_table(table) if table is not None else None)
+        return hit
+
+    def _group_or_whole(self, content: bytes) -> dict | None:
+        text = content.decode("utf-8", "replace")
+        if '"""' in text or "'''" in text or _ROOT_EVALS.search(("\n" + text).split("\n[", 1)[0]):
+            return self._whole(text)
+        found = self._group(("\n" + text).split("\n[")[1:])
+        return self._whole(text) if found is None else found
+
+    def _group(self, parts: list[str]) -> dict | None:
+        groups: dict[str, list[str]] = {}
+        current: list[str] | None = None
+        for part in parts:
+            end = part.find("\n")
+            line = part if end < 0 else part[:end]
+            kind = self._headers.get(line, False)
+            if kind is False:
+                kind = self._headers[line] = _header_kind(line)
+            if kind is None:  # not a header: a line of an array that starts with "["
+                if current is not None:
+                    current.append(part)
+                continue
+            if kind == "whole":
+                return None
+            current = None if kind == "other" else groups.setdefault(kind[0], [])
+            if current is not None:
+                current.append(part)
+        out = {}
+        for name, pieces in groups.items():
+            key = "\n[".join(pieces)
+            found = self._pieces.get(key, False)
+            if found is False:
+                table = _read_table(pieces, name)
+                if table is False:
+                    return None
+                found = self._pieces[key] = _def_from_table(table) if table is not None else None
+            if found is not None:
+                out[name] = found
+        return out
+
+    def _whole(self, text: str) -> dict | None:
+        try:
+            doc = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            return None
+        evals = doc.get("evals", {})
+        if not isinstance(evals, dict):
+            return {}
+        return {n: _def_from_table(t) for n, t in evals.items() if isinstance(t, dict)}
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the common prefix, by binary search over memcmp (memoryview slices copy nothing)."""
+    n = min(len(a), len(b))
+    view = memoryview(b)
+    if a.startswith(view[:n]):
+        return n
+    lo, hi = 0, n
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a.startswith(view[lo:mid], lo):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the common suffix, at most `limit`."""
+    la, lb = len(a), len(b)
+    view = memoryview(b)
+    if a.endswith(view[lb - limit:]):
+        return limit
+    lo, hi = 0, limit
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a.endswith(view[lb - mid:lb - lo], 0, la - lo):
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+_KEY_VALUE = re.compile(r"([A-Za-z0-9_\-]+)[ \t]*=[ \t]*(.*)")
+
+
+def _no_constant(name: str):
+    raise ValueError(name)  # JSON's NaN and Infinity are not TOML
+
+
+_JSON = json.JSONDecoder(strict=True, parse_constant=_no_constant)
+
+
+def _read_table(pieces: list[str], name: str, memo: dict | None = None):
+    """The `[evals.NAME]` table from its text; False when that text is not valid TOML.
+
+    Simple `key = value` lines whose value is also JSON (strings, numbers, booleans, flat
+    arrays) are read with the C JSON decoder, once per distinct line; anything else goes to
+    tomllib. Values may be shared between tables: nothing here or later mutates them.
+    """
+    if len(pieces) == 1:
+        memo = {} if memo is None else memo
+        table = {}
+        lines = pieces[0].split("\n")
+        for line in lines[1:]:
+            item = memo.get(line, False)
+            if item is False:
+                item = memo[line] = _simple_line(line)
+            if item is None:
+                break
+            if item is True:
+                continue
+            if item[0] in table:
+                break
+            table[item[0]] = item[1]
+        else:
+            return table
+    try:
+        doc = tomllib.loads("[" + "\n[".join(pieces))
+    except tomllib.TOMLDecodeError:
+        return False
+    table = doc.get("evals", {}).get(name)
+    return table if isinstance(table, dict) else None
+
+
+def _simple_line(line: str):
+    """(key, value) for a simple line, True for a blank or comment line, None for anything else."""
+    line = line.strip()
+    if not line or line[0] == "#":
+        return True
+    m = _KEY_VALUE.fullmatch(line)
+    if m is None or "\\/" in line:
+        return None
+    try:
+        value, end = _JSON.raw_decode(m.group(2))
+    except ValueError:
+        return None
+    rest = m.group(2)[end:].lstrip()
+    if (rest and rest[0] != "#") or not _plain(value):
+        return None
+    return (m.group(1), value)
+
+
+def _plain(value) -> bool:
+    if isinstance(value, list):
+        return all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value)
+    return isinstance(value, (str, int, float, bool))
+
+
+def _header_kind(line: str):
+    """"whole" | "other" | (eval name, is the eval's own table) | None (not a header), for a line after "["."""
+    m = _HEADER.fullmatch(line)
+    if not m:
+        return None
+    keys = split_dotted(m.group(1))
+    if not keys or keys[0] != "evals":
+        return "other"
+    if len(keys) == 1 or line.startswith("["):  # [evals] or [[evals.x]]: leave it to the full parser
+        return "whole"
+    return (keys[1], len(keys) == 2)
