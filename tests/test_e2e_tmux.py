@@ -16,8 +16,11 @@ from evaltui.core.registry import load_registry
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
 
+SOCKET = f"evaltui-e2e-{os.getpid()}"  # a server of our own: no user config, no other sessions
+
+
 def tmux(*args: str) -> str:
-    return subprocess.run(["tmux", *args], capture_output=True, text=True).stdout
+    return subprocess.run(["tmux", "-L", SOCKET, "-f", os.devnull, *args], capture_output=True, text=True).stdout
 
 
 def screen(session: str) -> str:
@@ -37,7 +40,8 @@ def wait_for(session: str, predicate, timeout: float = 30.0) -> str:
 
 def listed(text: str, names: list[str]) -> list[str]:
     """Eval names in the left panel: the first column of each line of the list."""
-    words = {line[:66].strip("│╭╰─ ").split(" ")[0] for line in text.splitlines()}
+    # Column 1 is the border, then two columns of badges (! ◇), then the name.
+    words = {word for line in text.splitlines() for word in line[1:30].replace("!", " ").replace("◇", " ").split()[:1]}
     return [n for n in names if n in words]
 
 
@@ -49,7 +53,9 @@ def test_start_filter_quit_in_a_real_terminal(demo_repo, tmp_path):
     marker = tmp_path / "exited"
     command = (f"env {env} TERM=xterm-256color {shlex.quote(sys.executable)} -m evaltui {shlex.quote(str(demo_repo))};"
                f" touch {shlex.quote(str(marker))}; sleep 30")
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "36", command], check=True)
+    subprocess.run(["tmux", "-L", SOCKET, "-f", os.devnull, "new-session", "-d", "-s", session,
+                    "-x", "120", "-y", "36", command], check=True)
+    tmux("resize-window", "-t", session, "-x", "120", "-y", "36")
     try:
         first = wait_for(session, lambda s: all(n in s for n in names))
         assert "[1] Evals" in first and "Overview" in first
@@ -62,11 +68,12 @@ def test_start_filter_quit_in_a_real_terminal(demo_repo, tmp_path):
         assert target in listed(filtered, names)
 
         tmux("send-keys", "-t", session, "Escape")
-        wait_for(session, lambda s: all(n in s for n in names))
+        restored = wait_for(session, lambda s: listed(s, names) == names)
+        assert "filter:" not in restored
         tmux("send-keys", "-t", session, "q")
         deadline = time.monotonic() + 15
         while not marker.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
         assert marker.exists(), f"evaltui did not quit on q; screen:\n{screen(session)}"
     finally:
-        tmux("kill-session", "-t", session)
+        tmux("kill-server")

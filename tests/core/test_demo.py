@@ -242,13 +242,14 @@ def test_both_models_run_and_disagree(demo_repo, tmp_path):
     case_ids = {row["id"] for name in demo.RUNNABLE_EVALS for row in cases(demo_repo, registry.evals[name].dataset)}
     assert {r["id"] for r in recorded} == case_ids
 
+    before = git(demo_repo, "status", "--porcelain", "--ignored")  # other tests may have cached lineage
     scores = score(demo_repo, "baseline", "candidate", demo.RUNNABLE_EVALS, tmp_path)
     for name in demo.RUNNABLE_EVALS:
         base, cand = scores[name]["baseline"], scores[name]["candidate"]
         for model, per_case in (("baseline", base), ("candidate", cand)):
             assert 0 < sum(per_case) < len(per_case), (name, model)  # some right, some wrong
         assert base != cand, name  # the models fail on different cases
-    assert git(demo_repo, "status", "--porcelain", "--ignored") == b""
+    assert git(demo_repo, "status", "--porcelain", "--ignored") == before  # scoring wrote nothing into it
 
 
 # -- the history --------------------------------------------------------------------------
