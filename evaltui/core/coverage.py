@@ -251,13 +251,15 @@ class RunSummary:
 
 
 def read_runs(state_dir: Path) -> tuple[RunSummary, ...]:
-    """Every readable, successful run record under `state_dir/runs`, oldest first."""
+    """Every readable, successful run of the working tree's evals under `state_dir/runs`, oldest first."""
     from evaltui.core import store
 
     out = []
     for record in store.list_records(state_dir, results=True).records:
-        if not record.ok:
-            continue  # the job itself failed: no scores to speak of
+        if not record.ok or record.eval_rev is not None:
+            # A failed job has no scores; a run of an older revision (`run --rev`, reports)
+            # says nothing about the eval as it is now.
+            continue
         cases = {case_id: error is None and score is not None and score >= store.PASS_MARK
                  for case_id, score, error in zip(record.ids, record.scores, record.errors)}
         out.append(RunSummary(record.eval, record.model, record.time, record.aggregate, record.eval_version,

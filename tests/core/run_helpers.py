@@ -156,14 +156,14 @@ def leftovers(root: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if not p.name.endswith(".json")) if folder.exists() else []
 
 
-def make_record(eval_name: str, when: str, version: str, ids, scores, errors=None, status="ok"):
+def make_record(eval_name: str, when: str, version: str, ids, scores, errors=None, status="ok", eval_rev=None):
     """A run record with the given per-case results, as `evaltui run` would write it."""
     from evaltui.core.store import RunRecord
 
     n = len(ids)
     return RunRecord(
         id=f"{eval_name}-{when}", time=dt.datetime.fromisoformat(when), run="r", commit=None, dirty=False,
-        eval=eval_name, eval_version=version, eval_rev=None, eval_files_sha256="x", metric="m.py:f",
+        eval=eval_name, eval_version=version, eval_rev=eval_rev, eval_files_sha256="x", metric="m.py:f",
         metric_kind="scorer", dataset="d.jsonl", dataset_sha256="y", model="base", model_kind="predictions",
         fingerprint="f", status=status, error=None if status == "ok" else "boom",
         aggregate=(sum(scores) / n) if status == "ok" else None, threshold=None, n_cases=n,

@@ -127,6 +127,9 @@ def test_run_records_come_from_the_store_newest_wins(tmp_path):
     store.write_record(state, make_record("tone", "2026-11-02T10:00:00+00:00", "2", ["t-1", "t-2"], [1.0, 1.0],
                                       errors=[None, "timeout"]))
     store.write_record(state, make_record("qa", "2026-11-09T10:00:00+00:00", "1.1", ["qa-1"], [0.0], status="failed"))
+    # A run of an older revision (a report's base side) is newer but not about the eval as it is.
+    store.write_record(state, make_record("qa", "2026-11-07T10:00:00+00:00", "1.0", ["qa-1", "qa-4"], [0.0, 0.0],
+                                          eval_rev="a" * 40))
     (state / "runs" / "broken.json").write_text("{broken")
     found = coverage.read_runs(state)
     assert [(r.eval, r.aggregate) for r in found] == [("qa", 0.5), ("tone", 1.0), ("qa", 0.875)]
