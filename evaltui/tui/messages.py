@@ -228,3 +228,32 @@ class HistoryLoaded(Message):
     lineage: object  # evaltui.core.history.Lineage | None
     error: str | None
     triage: object  # evaltui.core.triage.Triage
+
+
+# -- the Lineage and Diff tabs --------------------------------------------------------------------
+# `object` stands for the core's diff types (FilePatch, EvalDiff): the messages stay light to import.
+
+
+@dataclass
+class CommitDiffLoaded(Message):
+    """One lineage commit's changes to `eval`'s files (`patches`, FilePatch tuple), or the `error` that stopped it.
+
+    `base` says what the commit was compared with: its first parent, or the empty tree when it has none.
+    """
+
+    eval: str
+    commit: str
+    patches: tuple = ()
+    base: str = ""
+    error: str | None = None
+
+
+@dataclass
+class EvalDiffLoaded(Message):
+    """`eval` compared from `a` to `b` (None: previous version, HEAD) as an `EvalDiff`, or the `error`."""
+
+    eval: str
+    a: str | None
+    b: str | None
+    diff: object = None
+    error: str | None = None

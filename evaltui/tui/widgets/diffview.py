@@ -1,0 +1,214 @@
+"""Unified and side-by-side renderings of file diffs, and the case-level dataset summary, as Rich objects.
+
+Everything here turns already-cleaned text into `Text` objects (never markup), so a patch line
+that looks like Rich markup or carries escape codes is shown literally.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, Sequence
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.color import Color, ColorParseError
+
+from evaltui.core.textsafe import clean
+
+MAX_LINES = 1500  # patch lines drawn per diff; the CLI (`evaltui diff`) prints the rest
+IDS_SHOWN = 12  # case ids listed per kind of change
+DIFF_CACHE = "diffs"  # AppState.extras key: computed diffs, dropped when the lineage is read again
+# AppState.extras key: (eval, A, B) the Lineage tab asks the Diff tab to show next (full shas).
+DIFF_REQUEST = "diff-request"
+
+
+class PatchLike(Protocol):
+    """What both `history.FilePatch` and `diffs.FileDiff` offer."""
+
+    status: str
+    old_path: str | None
+    new_path: str | None
+    patch: str
+    binary: bool
+
+
+def theme_colors(app) -> dict[str, str]:
+    """Rich colours for diff lines and badges from the theme's variables, so Text styles follow the theme.
+
+    Translucent variables (`foreground-muted` is the foreground at 60%) are blended over the
+    background first: Rich has no alpha and would drop the style.
+    """
+    variables = app.get_css_variables()
+    keys = ("success", "error", "warning", "primary", "accent", "foreground-muted", "secondary")
+    try:
+        background = Color.parse(variables.get("background", "black"))
+    except ColorParseError:
+        background = Color(0, 0, 0)
+    out = {}
+    for key in keys:
+        try:
+            color = Color.parse(variables.get(key, ""))
+        except ColorParseError:
+            out[key] = "default"
+            continue
+        out[key] = (background + color if color.a < 1 else color).hex6
+    return out
+
+
+def diff_cache(state) -> dict[Any, Any]:
+    """The diffs computed so far, shared by the tabs through `state.extras`.
+
+    Keyed by whatever identifies a diff (eval, A, B); emptied when the lineage object changes,
+    because "the previous version" and "HEAD" mean something else after new commits.
+    """
+    extras = state.extras
+    if extras.get(DIFF_CACHE + "-lineage") is not state.lineage:
+        extras[DIFF_CACHE], extras[DIFF_CACHE + "-lineage"] = {}, state.lineage
+    return extras[DIFF_CACHE]
+
+
+def short(rev: str) -> str:
+    """A full sha shortened to seven characters; anything else (a version, HEAD~2) as given."""
+    rev = clean(rev, keep_newlines=False)
+    is_sha = len(rev) >= 40 and all(c in "0123456789abcdef" for c in rev.lower())
+    return rev[:7] if is_sha else rev
+
+
+def file_title(f: PatchLike, colors: dict[str, str]) -> Text:
+    """`modified  evals/refunds.py`, or `renamed  old → new`, with the status coloured."""
+    style = {"added": colors["success"], "removed": colors["error"], "renamed": colors["accent"]}.get(
+        f.status, colors["primary"])
+    text = Text(f"{f.status:<9}", style=f"bold {style}")
+    if f.status == "renamed" and f.old_path and f.new_path:
+        text.append(clean(f.old_path, keep_newlines=False))
+        text.append(" → ", style="dim")
+        text.append(clean(f.new_path, keep_newlines=False), style="bold")
+    else:
+        text.append(clean(f.new_path or f.old_path or "?", keep_newlines=False), style="bold")
+    return text
+
+
+def hunk_lines(patch: str) -> list[str]:
+    """The lines of a patch from its first hunk on (the `---`/`+++` header is said by the title)."""
+    lines = clean(patch).splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("@@"):
+            return lines[i:]
+    return []
+
+
+def unified(lines: Sequence[str], colors: dict[str, str]) -> Text:
+    """Patch lines with + in the success colour, - in the error colour and hunk headers in the accent."""
+    text = Text(overflow="fold", no_wrap=False)
+    for i, line in enumerate(lines):
+        if i:
+            text.append("\n")
+        text.append(line or " ", style=_line_style(line, colors))
+    return text
+
+
+def side_by_side(lines: Sequence[str], colors: dict[str, str]) -> Table:
+    """The same hunks in two columns: the old text on the left, the new on the right, changes paired."""
+    table = Table.grid(expand=True, padding=(0, 0))
+    table.add_column(ratio=1, overflow="fold")
+    table.add_column(width=1, style="dim")
+    table.add_column(ratio=1, overflow="fold")
+    removed: list[str] = []
+    added: list[str] = []
+
+    def flush() -> None:
+        for j in range(max(len(removed), len(added))):
+            left = Text(removed[j], style=colors["error"]) if j < len(removed) else Text("")
+            right = Text(added[j], style=colors["success"]) if j < len(added) else Text("")
+            table.add_row(left, "│", right)
+        removed.clear()
+        added.clear()
+
+    for line in lines:
+        mark, body = line[:1], line[1:]
+        if mark == "-":
+            removed.append(body)
+        elif mark == "+":
+            added.append(body)
+        else:
+            flush()
+            if line.startswith("@@"):
+                old, _, new = line[3:].partition(" @@")[0].partition(" ")
+                table.add_row(Text(old, style=colors["accent"]), "│", Text(new, style=colors["accent"]))
+            elif mark == "\\":
+                table.add_row(Text(line, style="dim"), "│", Text(line, style="dim"))
+            else:
+                table.add_row(Text(body), "│", Text(body))
+    flush()
+    return table
+
+
+def _line_style(line: str, colors: dict[str, str]) -> str:
+    if line.startswith("@@"):
+        return colors["accent"]
+    if line.startswith("+"):
+        return colors["success"]
+    if line.startswith("-"):
+        return colors["error"]
+    if line.startswith("\\"):
+        return "dim"
+    return ""
+
+
+def render_files(files: Sequence[PatchLike], colors: dict[str, str], *, split: bool = False,
+                 max_lines: int = MAX_LINES, more_hint: str = "") -> list[RenderableType]:
+    """Each file's title and its hunks (unified, or side by side when `split`), at most `max_lines` in all."""
+    parts: list[RenderableType] = []
+    budget = max_lines
+    for index, f in enumerate(files):
+        if index:
+            parts.append(Text(""))
+        parts.append(file_title(f, colors))
+        if f.binary:
+            parts.append(Text("binary file differs", style="dim"))
+            continue
+        lines = hunk_lines(f.patch)
+        if not lines:
+            parts.append(Text("moved without changes" if f.status == "renamed" else "no textual change", style="dim"))
+            continue
+        shown = lines[:max(budget, 0)]
+        budget -= len(shown)
+        if shown:
+            parts.append(side_by_side(shown, colors) if split else unified(shown, colors))
+        if len(shown) < len(lines):
+            hidden = len(lines) - len(shown) + sum(len(hunk_lines(g.patch)) for g in files[index + 1:])
+            parts.append(Text(f"… {hidden} more diff line(s) not drawn{more_hint}", style=colors["warning"]))
+            break
+    return parts
+
+
+def render_cases(cases: Sequence, colors: dict[str, str]) -> list[RenderableType]:
+    """The dataset's cases added, removed and changed (by id), per JSONL file of the eval."""
+    parts: list[RenderableType] = []
+    for c in cases:
+        head = Text.assemble(("cases  ", "bold"), (clean(c.path, keep_newlines=False), "bold"), "  ")
+        for sign, label, ids, color in (("+", "added", c.added, "success"), ("−", "removed", c.removed, "error"),
+                                        ("~", "changed", c.changed, "warning")):
+            head.append(f"{sign}{len(ids)} {label}  ", style=colors[color] if ids else "dim")
+        head.append(f"{c.unchanged} unchanged", style="dim")
+        parts.append(head)
+        for label, ids, color in (("added", c.added, "success"), ("removed", c.removed, "error"),
+                                  ("changed", c.changed, "warning")):
+            if ids:
+                parts.append(_id_line(label, ids, colors[color]))
+        if c.note:
+            parts.append(Text(clean(c.note, keep_newlines=False), style="dim"))
+    return parts
+
+
+def _id_line(label: str, ids: Sequence[str], color: str) -> Text:
+    text = Text(f"  {label:<8}", style="dim")
+    text.append(", ".join(clean(i, keep_newlines=False) for i in ids[:IDS_SHOWN]), style=color)
+    if len(ids) > IDS_SHOWN:
+        text.append(f" and {len(ids) - IDS_SHOWN} more", style="dim")
+    return text
+
+
+def stack(parts: Sequence[RenderableType]) -> Group:
+    """The parts one under the other."""
+    return Group(*parts)

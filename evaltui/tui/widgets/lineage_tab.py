@@ -1,0 +1,370 @@
+"""The Lineage tab: an eval's versions as a timeline, newest first, with the commits under each and their diffs."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from rich.console import RenderableType
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import LoadingIndicator, OptionList, Static, TabbedContent
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from evaltui.core import history
+from evaltui.core import notes as notes_core
+from evaltui.core.errors import EvaltuiError
+from evaltui.core.registry import FILENAME
+from evaltui.core.textsafe import clean
+from evaltui.tui.messages import CommitDiffLoaded, NotesLoaded
+from evaltui.tui.widgets.base import DetailTab
+from evaltui.tui.widgets.diffview import DIFF_REQUEST, diff_cache, render_files, stack, theme_colors
+from evaltui.tui.widgets.notes_tab import NOTES_KEY
+from evaltui.tui.widgets.timeline import entry_prompt, header, kind_badge
+
+# Git's empty tree: what the first commit of a history (or of a shallow clone) is compared with.
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
+def commit_paths(entry) -> tuple[str, ...]:
+    """The files a commit's diff covers: the eval's files it touched, the old names of those it moved,
+    and `evals.toml` when only the eval's table changed."""
+    paths = {*entry.paths, *(old for old, _ in entry.renames)}
+    return tuple(sorted(paths)) or (FILENAME,)
+
+
+class LineageList(OptionList):
+    """The timeline: version headings (not selectable) with their commits under them."""
+
+
+class LineageTab(DetailTab):
+    """The selected eval's lineage; enter shows a commit's diff, space marks two commits and d compares them."""
+
+    BINDINGS = [
+        Binding("space", "toggle_mark", "Mark", id="lineage-mark"),
+        Binding("d", "compare", "Compare", id="lineage-compare"),
+        Binding("escape", "close_diff", "Close diff", id="lineage-close-diff"),
+    ]
+    """Marking commits for the Diff tab, and closing the commit diff (enter opens it)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.entries: dict[str, object] = {}  # commit -> Entry, of the eval shown
+        self.marked: list[str] = []  # at most two commits, in the order they were marked
+        self.diff_commit: str | None = None  # the commit whose diff is open
+        self._acks: set[str] = set()
+        self._acks_from: object = None  # the notes file the acknowledgements were read from
+        self._drawn: tuple = ()  # what the list was last filled from, to keep the cursor on redraws
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("Loading evals…", style="dim"), id="lineage-head")
+        yield LoadingIndicator(id="lineage-loading")
+        yield LineageList(id="lineage-list")
+        with Vertical(id="lineage-diff-box"):
+            yield Static(id="lineage-diff-title")
+            with VerticalScroll(id="lineage-diff"):
+                yield Static(id="lineage-diff-body")
+
+    def on_mount(self) -> None:
+        self.app.screen_change_signal.subscribe(self, self._screen_changed)
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._redraw())
+
+    @property
+    def timeline(self) -> LineageList:
+        return self.query_one(LineageList)
+
+    def focus(self, scroll_visible: bool = True) -> "LineageTab":
+        # The panel key (2) lands on the timeline, where this tab's keys work.
+        self.timeline.focus(scroll_visible)
+        return self
+
+    @property
+    def selected_commit(self) -> str | None:
+        """The full sha under the cursor (the annotate dialog prefills it)."""
+        timeline = self.timeline
+        index = timeline.highlighted
+        if index is None or not self.entries:
+            return None
+        return timeline.get_option_at_index(index).id
+
+    def show_eval(self, name: str | None) -> None:
+        if name != self.eval_name:
+            self.marked, self._drawn, self.entries = [], (), {}
+            if self.is_mounted:
+                self.timeline.clear_options()  # a new eval starts at its newest commit
+            self._close()
+        super().show_eval(name)
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def refresh_data(self) -> None:
+        state, name = self.state, self.eval_name
+        if state.registry is None:
+            self._message(Text("Loading evals…", style="dim"), loading=True)
+            return
+        if name is None:
+            self._message(Text("No eval selected.", style="dim"))
+            return
+        colors = theme_colors(self.app)
+        lineage = state.lineage
+        if lineage is None:
+            if state.lineage_error:
+                self._message(Text.assemble((f"{name}\n", "bold"), ("History could not be read: ", "bold"),
+                                            (clean(state.lineage_error), colors["error"])))
+            else:
+                self._message(Text.assemble((name, "bold"), ("  reading history from git…", "dim")), loading=True)
+            return
+        if lineage.head is None:
+            reason = "; ".join(clean(n) for n in lineage.notes) or "no commits yet"
+            self._message(Text.assemble((f"{name}\n", "bold"), ("No git history to show: ", "bold"),
+                                        (reason, colors["warning"])))
+            return
+        entries = history.eval_log(lineage, name)
+        if not entries:
+            self._message(Text.assemble((name, "bold"), ("  no commit touches this eval yet: commit its files "
+                                                         "to start its lineage", "dim")))
+            return
+        self._read_acks()
+        self._fill(name, entries, colors)
+
+    def _message(self, text: Text, loading: bool = False) -> None:
+        self.query_one("#lineage-head", Static).update(text)
+        self.query_one("#lineage-loading").display = loading
+        self.entries, self._drawn = {}, ()
+        self.timeline.clear_options()
+        self.timeline.display = False
+        self._close()
+
+    def _headline(self, name: str, entries: Sequence, colors: dict[str, str]) -> Text:
+        spans = history.versions_of(self.state.lineage, name)
+        text = Text(name, style="bold")
+        text.append(f"  {_count(len(spans), 'version')}, {_count(len(entries), 'commit')}")
+        silent = [e for e in entries if e.kind == "silent" and not notes_core.is_acknowledged(e.commit, self._acks)]
+        if silent:
+            text.append(f"  ·  {len(silent)} unacknowledged silent change{'s' * (len(silent) != 1)}",
+                        style=f"bold {colors['warning']}")
+        text.append("\nenter diff · space mark two, d compare them · a annotate", style="dim")
+        for note in self.state.lineage.notes:
+            text.append("\n" + clean(note, keep_newlines=False), style=colors["warning"])
+        return text
+
+    def _fill(self, name: str, entries: Sequence, colors: dict[str, str]) -> None:
+        self.query_one("#lineage-loading").display = False
+        self.query_one("#lineage-head", Static).update(self._headline(name, entries, colors))
+        timeline = self.timeline
+        timeline.display = True
+        key = (name, self.state.lineage, frozenset(self._acks), self.app.theme)
+        if key == self._drawn:
+            return
+        keep = self.selected_commit
+        self._drawn = key
+        self.entries = {e.commit: e for e in entries}
+        options: list = []
+        spans = history.versions_of(self.state.lineage, name)
+        starts = {span.entries[0].commit: (i, span) for i, span in enumerate(spans)}
+        in_spans = {e.commit for span in spans for e in span.entries}
+        for entry in entries:
+            if entry.commit in starts:
+                i, span = starts[entry.commit]
+                if options:
+                    options.append(None)
+                options.append(Option(header(span, i == 0, colors), disabled=True))
+            elif entry.commit not in in_spans and (not options or options[-1] is not None):
+                gone = Text(f"removed from {FILENAME}", style=f"bold {colors['error']}")
+                options.append(Option(gone, disabled=True))
+            options.append(Option(self._prompt(entry, colors), id=entry.commit))
+        timeline.set_options(options)
+        target = keep if keep in self.entries else entries[0].commit
+        timeline.highlighted = timeline.get_option_index(target)
+
+    def _prompt(self, entry, colors: dict[str, str]) -> RenderableType:
+        acknowledged = notes_core.is_acknowledged(entry.commit, self._acks)
+        return entry_prompt(entry, colors, acknowledged, self._mark(entry.commit))
+
+    def _mark(self, commit: str) -> str:
+        if commit not in self.marked:
+            return ""
+        if len(self.marked) < 2:
+            return "●"
+        return "AB"[self._ordered().index(commit)]
+
+    def _ordered(self) -> list[str]:
+        """The marked commits as (A, B): the older one first."""
+        order = list(self.entries)  # newest first
+        return sorted(self.marked, key=lambda c: -order.index(c) if c in order else 0)
+
+    def _redraw(self) -> None:
+        self._drawn = ()
+        if self.is_mounted:
+            self.refresh_data()
+            if self.diff_commit is not None:
+                self._show_diff(self.diff_commit)
+
+    # -- acknowledgements (non-semantic notes) ------------------------------------------------
+
+    def _read_acks(self) -> None:
+        found = self.state.extras.get(NOTES_KEY)
+        if found is None:
+            self.load_notes()
+        elif found is not self._acks_from:
+            self._acks_from = found
+            self._acks = notes_core.acknowledged_commits(found)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="lineage-notes")
+    def load_notes(self) -> None:
+        """Read the notes file off the UI thread: which silent changes are acknowledged."""
+        registry = self.state.registry
+        if registry is not None:
+            self.post_message(NotesLoaded(notes_core.read_notes(registry.state_dir, registry.root), registry))
+
+    @on(NotesLoaded)
+    def _notes_loaded(self, message: NotesLoaded) -> None:
+        message.stop()
+        if message.registry is self.state.registry:
+            # Shared with the Notes tab; the annotate dialog drops it when it writes a note.
+            self.state.extras.setdefault(NOTES_KEY, message.notes)
+            self.refresh_data()
+
+    def _screen_changed(self, screen) -> None:
+        # Back from the annotate dialog: a new non-semantic note may acknowledge a silent change
+        # (the dialog drops the shared notes; redrawing reads them again, and is cheap otherwise).
+        if screen is self.screen and self.is_mounted and self.eval_name is not None:
+            self.refresh_data()
+
+    # -- a commit's diff ----------------------------------------------------------------------
+
+    @on(OptionList.OptionSelected, "#lineage-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id in self.entries:
+            self._show_diff(event.option.id)
+            self.query_one("#lineage-diff").focus()
+
+    @on(OptionList.OptionHighlighted, "#lineage-list")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        # An open diff follows the cursor, like lazygit's main view.
+        if self.diff_commit is not None and event.option.id in self.entries:
+            self._show_diff(event.option.id)
+
+    def _show_diff(self, commit: str) -> None:
+        name, entry = self.eval_name, self.entries.get(commit)
+        if name is None or entry is None:
+            return
+        self.diff_commit = commit
+        self.query_one("#lineage-diff-box").display = True
+        colors = theme_colors(self.app)
+        title = Text.assemble(("diff ", "bold"), (commit[:7], f"bold {colors['secondary']}"), "  ",
+                              kind_badge(entry.kind, colors, notes_core.is_acknowledged(commit, self._acks)),
+                              ("  esc closes", "dim"))
+        self.query_one("#lineage-diff-title", Static).update(title)
+        cached = diff_cache(self.state).get(("commit", name, commit))
+        if cached is None:
+            self.query_one("#lineage-diff-body", Static).update(Text("Reading the diff…", style="dim"))
+            self.load_commit_diff(name, entry)
+        else:
+            self._draw_diff(cached)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="lineage-diff")
+    def load_commit_diff(self, name: str, entry) -> None:
+        """The commit's changes to the eval's files, against its first parent (or the empty tree)."""
+        registry = self.state.registry
+        if registry is None:
+            return
+        root = registry.root
+        try:
+            parent, base = history.rev_parse(root, f"{entry.commit}^"), "its parent"
+        except EvaltuiError:
+            parent, base = EMPTY_TREE, "nothing (the first commit here)"
+        try:
+            patches = history.diff_text(root, parent, entry.commit, commit_paths(entry))
+        except (EvaltuiError, OSError) as exc:
+            self.post_message(CommitDiffLoaded(name, entry.commit, error=str(exc)))
+            return
+        self.post_message(CommitDiffLoaded(name, entry.commit, patches, base))
+
+    @on(CommitDiffLoaded)
+    def _diff_loaded(self, message: CommitDiffLoaded) -> None:
+        message.stop()
+        diff_cache(self.state)[("commit", message.eval, message.commit)] = message
+        if message.eval == self.eval_name and message.commit == self.diff_commit:
+            self._draw_diff(message)
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "lineage-diff" and event.state == WorkerState.ERROR and self.diff_commit:
+            self.query_one("#lineage-diff-body", Static).update(
+                Text(f"The diff could not be read: {clean(str(event.worker.error))}",
+                     style=theme_colors(self.app)["error"]))
+
+    def _draw_diff(self, loaded: CommitDiffLoaded) -> None:
+        colors = theme_colors(self.app)
+        body = self.query_one("#lineage-diff-body", Static)
+        if loaded.error:
+            body.update(Text(f"The diff could not be read: {clean(loaded.error)}", style=colors["error"]))
+            return
+        parts: list = [Text(f"compared with {loaded.base}", style="dim")]
+        if not loaded.patches:
+            parts.append(Text("none of the eval's files differ in this commit", style="dim"))
+        parts += render_files(loaded.patches, colors, more_hint=" (the Diff tab and `evaltui diff` show all)")
+        body.update(stack(parts))
+        self.query_one("#lineage-diff", VerticalScroll).scroll_home(animate=False)
+
+    def _close(self) -> None:
+        self.diff_commit = None
+        if self.is_mounted:
+            self.query_one("#lineage-diff-box").display = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "close_diff":
+            return self.diff_commit is not None
+        if action in ("toggle_mark", "compare"):
+            return bool(self.entries)
+        return True
+
+    def action_close_diff(self) -> None:
+        self._close()
+        self.timeline.focus()
+        self.refresh_bindings()
+
+    # -- marking two commits for the Diff tab ----------------------------------------------------
+
+    def action_toggle_mark(self) -> None:
+        commit = self.selected_commit
+        if commit is None:
+            return
+        marked = [c for c in self.marked if c != commit]
+        self._set_marks(marked if commit in self.marked else (marked + [commit])[-2:])
+
+    def _set_marks(self, marked: list[str]) -> None:
+        before, self.marked = self.marked, marked
+        colors = theme_colors(self.app)
+        for c in {*before, *marked}:
+            if c in self.entries:
+                self.timeline.replace_option_prompt(c, self._prompt(self.entries[c], colors))
+
+    def action_compare(self) -> None:
+        """Show the two marked commits (or the marked one and the cursor) on the Diff tab, older as A."""
+        pair = list(self.marked)
+        if len(pair) == 1 and self.selected_commit not in (None, pair[0]):
+            pair.append(self.selected_commit)  # type: ignore[arg-type]
+        if len(pair) != 2 or self.eval_name is None:
+            self.app.notify("Mark two commits with space first (or one, and put the cursor on another).",
+                            title="Lineage", severity="warning")
+            return
+        self._set_marks(pair)
+        a, b = self._ordered()
+        detail = next((t for t in self.ancestors if isinstance(t, TabbedContent)), None)
+        if detail is None:
+            return
+        # The Diff tab may not be mounted yet (tabs are mounted when first shown): it takes
+        # the request from the shared state when it is shown.
+        self.state.extras[DIFF_REQUEST] = (self.eval_name, a, b)
+        detail.active = "tab-diff"  # the pane of the "diff" entry of the main screen's DETAIL_TABS

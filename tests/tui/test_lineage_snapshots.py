@@ -1,0 +1,46 @@
+"""What the Lineage and Diff tabs look like at 120×36. Update only after reading the report (--snapshot-update)."""
+
+from __future__ import annotations
+
+from textual.widgets import TabbedContent
+
+from evaltui.core import demo
+from tests.tui.helpers import SIZE, pinned_app
+
+
+async def _loaded(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+def _on_tab(name: str, tab: str, *keys: str):
+    async def run_before(pilot) -> None:
+        await _loaded(pilot)
+        pilot.app.select_eval(name)
+        pilot.app.screen.query_one("#detail", TabbedContent).active = f"tab-{tab}"
+        await _loaded(pilot)
+        await pilot.press("2", *keys)
+        await _loaded(pilot)
+
+    return run_before
+
+
+def test_lineage_tab_with_the_silent_change(demo_repo, snap_compare):
+    """refund_policy's timeline, newest first: version 1.1 (current, since 2026-10-01 by bruno, with what it is
+    valid for and why), under it chen's silent change of 2026-11-10 with a solid "! silent" badge, its subject,
+    data/refunds.jsonl and "unacknowledged", then bruno's green bump (1.0 → 1.1); below a rule, version 1.0 and
+    its blue "created" commit. The headline counts 2 versions, 3 commits and 1 unacknowledged silent change;
+    the cursor is on the silent change and the footer offers Mark and Compare."""
+    assert snap_compare(pinned_app(demo_repo), terminal_size=SIZE,
+                        run_before=_on_tab(demo.SILENT_CHANGE.eval, "lineage"))
+
+
+def test_diff_tab_previous_version_to_head(demo_repo, snap_compare):
+    """refund_policy on the Diff tab with the default sides: A "previous version", B "HEAD"; the headline
+    1.0 → 1.1 with both commits; the case summary of data/refunds.jsonl (+4 added: ref-011 to ref-014,
+    −0 removed, ~2 changed: ref-003 and ref-004, 8 unchanged); then the files that differ, unified, with the
+    hunk header in the accent colour, removed lines in red and added lines in green."""
+    assert snap_compare(pinned_app(demo_repo), terminal_size=SIZE,
+                        run_before=_on_tab(demo.SILENT_CHANGE.eval, "diff"))
