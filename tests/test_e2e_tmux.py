@@ -57,7 +57,8 @@ def test_start_filter_quit_in_a_real_terminal(demo_repo, tmp_path):
                     "-x", "120", "-y", "36", command], check=True)
     tmux("resize-window", "-t", session, "-x", "120", "-y", "36")
     try:
-        first = wait_for(session, lambda s: all(n in s for n in names))
+        # The list is painted first; the detail pane follows a frame later.
+        first = wait_for(session, lambda s: all(n in s for n in names) and "Overview" in s)
         assert "[1] Evals" in first and "Overview" in first
 
         target = names[-1]

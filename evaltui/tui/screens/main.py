@@ -46,6 +46,8 @@ OPEN_SCREENS: dict[str, Callable[[str | None], Screen]] = {
 # by name is imported and mounted the first time it is shown. A tab is listed only once it works.
 DETAIL_TABS: list[tuple[str, str, type[DetailTab] | str]] = [
     ("Overview", "overview", Overview),
+    ("Lineage", "lineage", "evaltui.tui.widgets.lineage_tab:LineageTab"),
+    ("Diff", "diff", "evaltui.tui.widgets.diff_tab:DiffTab"),
     ("Runs", "runs", "evaltui.tui.widgets.runs_tab:RunsTab"),
     ("Notes", "notes", "evaltui.tui.widgets.notes_tab:NotesTab"),
 ]
@@ -88,18 +90,14 @@ class MainScreen(Screen):
             evals = EvalList(id="eval-list")
             evals.border_title = "[1] Evals"
             yield evals
-            # The detail pane and the footer are mounted right after the first frame, so the
-            # eval list shows as early as it can (they cost as much to set up as the rest).
-            detail = TabbedContent(id="detail")
-            detail.border_title = "[2] Detail"
-            with detail:
-                for title, tab_id, factory in DETAIL_TABS:
-                    with TabPane(title, id=f"tab-{tab_id}"):
-                        yield TabPlaceholder(factory, tab_id) if isinstance(factory, str) else factory(id=tab_id)
-        yield Footer()
+        # The detail pane and the footer come once the list is on screen (`_mount_rest`):
+        # they cost as much to set up as everything else. Until then every path that
+        # queries them allows for their absence.
 
     def on_mount(self) -> None:
         self.query_one(EvalList).table.focus()
+        # A slow read of evals.toml must not leave the screen without its detail pane and keys.
+        self.set_timer(0.5, self._mount_rest)
         prefetch = getattr(self.app, "prefetch", None)
         if prefetch is not None and prefetch.done() and prefetch.exception() is None:
             # Already read while the app started: show it in the first frame.
@@ -107,6 +105,22 @@ class MainScreen(Screen):
             self._loaded(RegistryLoaded(*prefetch.result()))
         else:
             self.load()
+
+    def _mount_rest(self) -> None:
+        """Mount the detail pane and the footer, once; its first tab shows the eval under the cursor
+        as it activates (`_tab_changed`). Not awaited: nothing else waits for it."""
+        if not self.is_attached or self.query("#detail"):
+            return  # the app is closing, or it is there already
+        detail = TabbedContent(id="detail")
+        detail.border_title = "[2] Detail"
+        for title, tab_id, factory in DETAIL_TABS:
+            tab = TabPlaceholder(factory, tab_id) if isinstance(factory, str) else factory(id=tab_id)
+            detail.compose_add_child(TabPane(title, tab, id=f"tab-{tab_id}"))
+        self.query_one("#panels").mount(detail)
+        footer = Footer()
+        self.mount(footer)
+        # A footer draws its keys when the bindings change; tell it once it is mounted.
+        footer.call_after_refresh(footer.refresh_bindings)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load(self) -> None:
@@ -172,6 +186,7 @@ class MainScreen(Screen):
             self.query_one(EvalList).table.focus()
         # After the list is on screen: reading history must not delay the first paint.
         self.call_after_refresh(self.load_history, registry)
+        self.call_after_refresh(self._mount_rest)
         # Posted to the app itself: it is an app-level event (start-up timing, other screens).
         self.app.post_message(EvalsShown(count))
         if registry.errors:
@@ -202,6 +217,7 @@ class MainScreen(Screen):
     @on(RegistryFailed)
     def _failed(self, message: RegistryFailed) -> None:
         self.query_one(EvalList).set_summaries(())
+        self.call_after_refresh(self._mount_rest)
         self.app.show_problems(message.problems, 0)  # type: ignore[attr-defined]
 
     @on(EvalSelected)
