@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from concurrent.futures import Future
 from pathlib import Path
 from threading import Thread
 from typing import Callable, Iterable
 
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
@@ -18,6 +20,7 @@ from evaltui.core.registry import Registry
 from evaltui.tui.config import UserConfig
 from evaltui.tui.screens.main import MainScreen
 from evaltui.tui.screens.problems import ProblemsScreen
+from evaltui.tui.messages import EvalsShown
 from evaltui.tui.state import AppState
 from evaltui.tui.themes import DEFAULT_THEME, shipped_themes
 
@@ -45,6 +48,10 @@ class EvaltuiApp(App):
     def __init__(self, root: Path, config: UserConfig | None = None,
                  clock: Callable[[], dt.datetime] | None = None) -> None:
         super().__init__()
+        # Start-up allocates many long-lived objects (modules, CSS, widgets) and the collector
+        # would scan them over and over; collect once the eval list is on screen instead.
+        self._gc_was_enabled = gc.isenabled()
+        gc.disable()
         self._clock = clock
         self.root = Path(root)
         self.config = config or UserConfig.load()
@@ -74,6 +81,17 @@ class EvaltuiApp(App):
 
     def get_default_screen(self) -> Screen:
         return MainScreen()
+
+    @on(EvalsShown)
+    def _started(self) -> None:
+        """The list is on screen: set start-up's objects aside from future collections."""
+        if self._gc_was_enabled and not gc.isenabled():
+            gc.freeze()
+            gc.enable()
+
+    def on_unmount(self) -> None:
+        if self._gc_was_enabled:
+            gc.enable()
 
     def on_mount(self) -> None:
         self.theme_changed_signal.subscribe(self, self._remember_theme)

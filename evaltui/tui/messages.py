@@ -228,6 +228,7 @@ class HistoryLoaded(Message):
     lineage: object  # evaltui.core.history.Lineage | None
     error: str | None
     triage: object  # evaltui.core.triage.Triage
+    generation: int = 0  # which load it answers; older ones are dropped
 
 
 # -- the Lineage and Diff tabs --------------------------------------------------------------------

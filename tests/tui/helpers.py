@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -28,10 +29,19 @@ def make_app(root: Path, config: UserConfig | None = None, clock=None) -> Evaltu
     return EvaltuiApp(root, config=config, clock=clock)
 
 
-async def settle(app: EvaltuiApp, pilot) -> None:
-    """Wait until every worker is done and the messages they posted are handled."""
+async def settle(app: EvaltuiApp, pilot, timeout: float = 30.0) -> None:
+    """Wait until every worker is done, the history pass has answered, and messages are handled."""
     await pilot.pause()
-    await app.workers.wait_for_complete()
+    deadline = time.monotonic() + timeout
+    while True:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        main = next((s for s in app.screen_stack if getattr(s, "id", None) == "main"), None)
+        if main is None or not getattr(main, "history_pending", False):
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError("the history pass never answered")
+        await pilot.pause(0.05)
     await pilot.pause()
     await pilot.pause()
 

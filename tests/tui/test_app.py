@@ -179,3 +179,15 @@ async def test_git_and_dataset_text_is_shown_literally(tmp_path):
         assert "\x1b" not in text and "red" in text
         assert "[link=x]y[/link]" in text
         assert "[b]t[/b] (1)" in text
+
+
+async def test_collector_runs_again_once_the_list_is_shown(demo_repo, tmp_path):
+    """Start-up pauses the cyclic garbage collector; it must be back on, whatever was loaded."""
+    import gc
+
+    for root in (demo_repo, tmp_path):  # a repository, and a folder without evals.toml
+        app = make_app(root)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            assert gc.isenabled()
+    assert gc.isenabled()

@@ -5,14 +5,11 @@ from __future__ import annotations
 from textual.widgets import TabbedContent
 
 from evaltui.core import demo
-from tests.tui.helpers import SIZE, pinned_app
+from tests.tui.helpers import SIZE, pinned_app, settle
 
 
 async def _loaded(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    await settle(pilot.app, pilot)
 
 
 def _on_tab(name: str, tab: str, *keys: str):

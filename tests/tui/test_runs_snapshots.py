@@ -15,7 +15,7 @@ from textual.widgets import TabbedContent
 from evaltui.core import runner
 from evaltui.core.registry import load_registry
 from evaltui.tui.screens.run import RunScreen
-from tests.tui.helpers import SIZE, pinned_app
+from tests.tui.helpers import SIZE, pinned_app, settle
 
 T_OLD = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.timezone.utc)
 T_NEW = dt.datetime(2026, 11, 20, 14, 5, tzinfo=dt.timezone.utc)
@@ -34,10 +34,7 @@ def utc(monkeypatch):
 
 
 async def _loaded(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    await settle(pilot.app, pilot)
 
 
 async def _until(pilot, condition, timeout: float = 60.0) -> None:

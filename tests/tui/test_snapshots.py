@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from tests.tui.helpers import SIZE, pinned_app
+from tests.tui.helpers import SIZE, pinned_app, settle
 
 
 async def _loaded(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    await settle(pilot.app, pilot)
 
 
 def test_main_screen(demo_repo, snap_compare):

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from textual.widgets import TextArea
 
-from tests.tui.helpers import SIZE, pinned_app
+from tests.tui.helpers import SIZE, pinned_app, settle
 
 
 
 async def _settle(pilot) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    await settle(pilot.app, pilot)
 
 
 def _opening(*keys: str):

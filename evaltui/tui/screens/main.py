@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from dataclasses import replace
 from typing import Callable
 
@@ -83,6 +84,8 @@ class MainScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__(id="main")
+        self._history_generation = 0
+        self.history_pending = False  # a history pass is running (tests wait on this)
 
     def compose(self) -> ComposeResult:
         yield Static("evaltui", id="topbar")
@@ -133,20 +136,35 @@ class MainScreen(Screen):
             return
         self.post_message(RegistryLoaded(*result))
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="history")
     def load_history(self, registry) -> None:
-        """Read the lineage (cached, incremental) and work out owners, badges and scores."""
-        from evaltui.core import history, triage  # imported here: only the worker needs them
+        """Read the lineage (cached, incremental) and work out owners, badges and scores.
 
-        lineage, error = None, None
-        try:
-            lineage = history.load_lineage(registry)
-        except EvaltuiError as exc:
-            error = str(exc)
-        self.post_message(HistoryLoaded(lineage, error, triage.triage(registry, lineage, self.app.now())))
+        A daemon thread rather than a Textual worker: a first pass over a long history can take
+        a while, and quitting must not wait for it (the app joins its worker threads on exit).
+        Results from a pass that a reload superseded are dropped.
+        """
+        self._history_generation += 1
+        generation, now = self._history_generation, self.app.now()
+
+        def run() -> None:
+            from evaltui.core import history, triage  # imported here: only this thread needs them
+
+            lineage, error = None, None
+            try:
+                lineage = history.load_lineage(registry)
+            except EvaltuiError as exc:
+                error = str(exc)
+            except Exception as exc:  # noqa: BLE001 - shown to the user, never a crash
+                error = f"reading history failed: {exc}"
+            self.post_message(HistoryLoaded(lineage, error, triage.triage(registry, lineage, now), generation))
+
+        threading.Thread(target=run, name="evaltui-history", daemon=True).start()
 
     @on(HistoryLoaded)
     def _history_loaded(self, message: HistoryLoaded) -> None:
+        if message.generation != self._history_generation:
+            return  # a reload started a newer pass
+        self.history_pending = False
         state = self.app.state  # type: ignore[attr-defined]
         state.lineage, state.lineage_error = message.lineage, message.error
         state.extras["triage"] = message.triage
@@ -185,6 +203,7 @@ class MainScreen(Screen):
         if self.focused is None:
             self.query_one(EvalList).table.focus()
         # After the list is on screen: reading history must not delay the first paint.
+        self.history_pending = True
         self.call_after_refresh(self.load_history, registry)
         self.call_after_refresh(self._mount_rest)
         # Posted to the app itself: it is an app-level event (start-up timing, other screens).
@@ -218,6 +237,7 @@ class MainScreen(Screen):
     def _failed(self, message: RegistryFailed) -> None:
         self.query_one(EvalList).set_summaries(())
         self.call_after_refresh(self._mount_rest)
+        self.app.post_message(EvalsShown(0))
         self.app.show_problems(message.problems, 0)  # type: ignore[attr-defined]
 
     @on(EvalSelected)
