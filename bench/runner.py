@@ -223,7 +223,7 @@ def main() -> None:
     from evaltui.core.registry import load_registry
 
     registry = load_registry(DATA)
-    shutil.rmtree(DATA / ".evaltui" / "cache", ignore_errors=True)
+    shutil.rmtree(DATA / ".evaltui" / "cache" / "outputs", ignore_errors=True)
     jobs = [runner.Job("small", "slow")]
     start = time.perf_counter()
     cold = runner.run(registry, jobs)

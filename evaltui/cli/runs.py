@@ -216,10 +216,10 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def cmd_cache(args: argparse.Namespace) -> int:
-    from evaltui.core.cache import OutputCache
+    from evaltui.core.cache import OutputCache, outputs_dir
 
     registry = registry_from(args)
-    directory = registry.state_dir / "cache"
+    directory = outputs_dir(registry.state_dir)
     warnings: list[str] = []
     if args.action == "clear":
         count = OutputCache(directory, warn=warnings.append).clear() if directory.exists() else 0

@@ -38,6 +38,14 @@ class CacheStats:
                 "size_bytes": self.size_bytes, "fingerprints": dict(self.fingerprints)}
 
 
+def outputs_dir(state_dir: Path) -> Path:
+    """Where a repository's model outputs are cached: its own folder under `state_dir/cache`,
+    so clearing or discarding it never touches the lineage cache, the version memo or locks."""
+    from evaltui.core.fsutil import cache_dir
+
+    return cache_dir(state_dir) / "outputs"
+
+
 class OutputCache:
     """Model outputs on disk; every failure of the store degrades to a miss plus a warning."""
 

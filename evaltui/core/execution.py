@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable, Union
 
 from evaltui.core import models, store, versions
-from evaltui.core.cache import OutputCache
+from evaltui.core.cache import OutputCache, outputs_dir
 from evaltui.core.datasets import load_dataset
 from evaltui.core.errors import EvaltuiError, VersionSourceError
 from evaltui.core.registry import Eval, Model
@@ -192,7 +192,7 @@ def execute(spec: JobSpec, emit: Callable[[Any], None], cancelled: Callable[[], 
     cache = None
     try:
         if model.kind != "predictions":  # without `use_cache` it is written, not read
-            cache = OutputCache(Path(spec.state_dir) / "cache", warn=lambda m: emit(RunWarning(m, job)))
+            cache = OutputCache(outputs_dir(spec.state_dir), warn=lambda m: emit(RunWarning(m, job)))
         model_dir = (repo / (model.callable or "")).parent if model.kind == "callable" else repo
         # The model's modules load first, from the working tree, so an old revision's tree
         # (first on the path while the metric loads) cannot shadow them.

@@ -91,3 +91,13 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 def is_glob(pattern: str) -> bool:
     """Whether `pattern` has glob characters."""
     return any(c in pattern for c in "*?[")
+
+
+def cache_dir(state_dir: Path) -> Path:
+    """`state_dir/cache`, created with a `.gitignore` of `*` so nothing in it is ever committed."""
+    folder = Path(state_dir) / "cache"
+    folder.mkdir(parents=True, exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        atomic_write(ignore, "# evaltui's cache and locks: never committed\n*\n")
+    return folder

@@ -176,12 +176,7 @@ def _ensure_union_merge(root: Path, notes_file: Path) -> None:
 
 def _lock_path(state_dir: Path) -> Path:
     # The lock sits in the ignored cache directory so it never shows up as an untracked file.
-    lock_dir = Path(state_dir) / "cache"
-    lock_dir.mkdir(parents=True, exist_ok=True)
-    ignore = lock_dir / ".gitignore"
-    if not ignore.exists():
-        fsutil.atomic_write(ignore, "# evaltui's cache and locks: never committed\n*\n")
-    return lock_dir / "notes.lock"
+    return fsutil.cache_dir(state_dir) / "notes.lock"
 
 
 def _note_from(data: object, lineno: int) -> Note:

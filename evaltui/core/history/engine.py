@@ -10,6 +10,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from evaltui.core import fsutil
 from evaltui.core.errors import GitError
 from evaltui.core.history._git import _finish, _popen
 from evaltui.core.history.blobs import BlobReader
@@ -82,7 +83,7 @@ def load_lineage(registry, *, cache_dir: Path | None = None) -> Lineage:
     enabled = gc.isenabled()
     gc.disable()  # hundreds of thousands of small tuples: collection passes would only cost time
     try:
-        return _load(registry, Path(cache_dir) if cache_dir else registry.state_dir / "cache" / "lineage")
+        return _load(registry, Path(cache_dir) if cache_dir else _default_cache(registry.state_dir))
     finally:
         if enabled:
             gc.enable()
@@ -349,3 +350,10 @@ def _shallow_note(boundary: tuple[str, ...], records: list) -> str:
     where = ", ".join(f"{sha[:10]} ({dates[sha]})" if sha in dates else sha[:10] for sha in boundary[:3])
     return (f"this is a shallow clone: history stops at {where}; evals that existed then show as created "
             "there (run `git fetch --unshallow` for the full lineage)")
+
+
+def _default_cache(state_dir: Path) -> Path:
+    try:
+        return fsutil.cache_dir(state_dir) / "lineage"
+    except OSError:
+        return Path(state_dir) / "cache" / "lineage"  # the store reports what it cannot write
