@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import compileall
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -120,12 +121,14 @@ def main() -> None:
     build(DATA)
     floor, ours = [], []
     timed(FLOOR)  # warm the OS file cache for both
-    timed(EVALTUI, str(DATA))
+    shutil.rmtree(DATA / ".evaltui", ignore_errors=True)  # the first start: no version memo yet
+    first = timed(EVALTUI, str(DATA))
     for _ in range(RUNS):
         floor.append(timed(FLOOR))
         ours.append(timed(EVALTUI, str(DATA)))
     f, o = statistics.median(floor), statistics.median(ours)
     print(f"floor (bare Textual app, one line)   median {f * 1000:7.1f} ms over {RUNS} runs")
+    print(f"evaltui, first start (no memo yet)          {first * 1000:7.1f} ms ({first / f:.2f}x the floor)")
     print(f"evaltui (200 evals, list shown)      median {o * 1000:7.1f} ms over {RUNS} runs")
     print(f"startup/floor {o / f:.2f}x (target <= 1.5)")
 
