@@ -191,3 +191,18 @@ async def test_collector_runs_again_once_the_list_is_shown(demo_repo, tmp_path):
             await settle(app, pilot)
             assert gc.isenabled()
     assert gc.isenabled()
+
+
+async def test_brackets_switch_the_detail_tabs_from_the_list(demo_repo):
+    app = make_app(demo_repo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        detail = app.screen.query_one("#detail")
+        assert detail.active == "tab-overview"
+        await pilot.press("right_square_bracket")
+        await settle(app, pilot)
+        assert detail.active == "tab-lineage"
+        assert app.focused is app.screen.query_one("#evals")  # the list keeps the focus
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await settle(app, pilot)
+        assert detail.active == "tab-notes"  # wraps around

@@ -69,6 +69,8 @@ class MainScreen(Screen):
         Binding("1", "focus_evals", "Evals", id="focus-evals", show=False),
         Binding("2", "focus_detail", "Detail", id="focus-detail", show=False),
         Binding("slash", "filter", "Filter", id="filter-evals"),
+        Binding("right_square_bracket", "switch_tab(1)", "Next tab", id="next-tab", show=False),
+        Binding("left_square_bracket", "switch_tab(-1)", "Previous tab", id="previous-tab", show=False),
         Binding("R", "app.reload", "Reload", id="reload"),
         # Screens opened from here: (key, screen name in OPEN_SCREENS, footer label, binding id).
         Binding("r", "open_screen('run')", "Run", id="run-eval"),
@@ -273,6 +275,15 @@ class MainScreen(Screen):
 
     def action_focus_evals(self) -> None:
         self.query_one(EvalList).table.focus()
+
+    def action_switch_tab(self, step: int) -> None:
+        """`]` and `[`: the next or previous tab of the detail pane, wherever the focus is."""
+        detail = self.query("#detail").first(TabbedContent) if self.query("#detail") else None
+        if detail is None:
+            return
+        panes = [pane.id for pane in detail.query(TabPane)]
+        if detail.active in panes:
+            detail.active = panes[(panes.index(detail.active) + step) % len(panes)]
 
     def action_focus_detail(self) -> None:
         tab = self.active_tab()
