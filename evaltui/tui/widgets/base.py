@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from textual import work
 from textual.containers import VerticalScroll
 
+from evaltui.tui.messages import NotesLoaded
 from evaltui.tui.state import AppState
 
 
@@ -33,3 +35,12 @@ class DetailTab(VerticalScroll):
 
     def refresh_data(self) -> None:
         """Redraw from `self.state` for `self.eval_name`."""
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="notes")
+    def load_notes(self) -> None:
+        """Read `state_dir/notes.jsonl` off the UI thread; the answer arrives as `NotesLoaded`."""
+        from evaltui.core import notes
+
+        registry = self.state.registry
+        if registry is not None:
+            self.post_message(NotesLoaded(notes.read_notes(registry.state_dir, registry.root), registry))

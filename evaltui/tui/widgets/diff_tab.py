@@ -15,8 +15,8 @@ from evaltui.core.errors import EvaltuiError
 from evaltui.core.textsafe import clean
 from evaltui.tui.messages import EvalDiffLoaded
 from evaltui.tui.widgets.base import DetailTab
-from evaltui.tui.widgets.diffview import (DIFF_REQUEST, diff_cache, render_cases, render_files, short, stack,
-                                          theme_colors)
+from evaltui.tui.widgets.diffview import (DIFF_REQUEST, diff_cache, history_gate, render_cases, render_files,
+                                          short, stack, theme_colors)
 
 DEFAULT = ""  # the Select value that stands for the default side (previous version, HEAD)
 
@@ -93,25 +93,11 @@ class DiffTab(DetailTab):
     def refresh_data(self) -> None:
         state, name = self.state, self.eval_name
         colors = theme_colors(self.app)
-        if state.registry is None:
-            self._message(Text("Loading evals…", style="dim"), loading=True)
-            return
-        if name is None:
-            self._message(Text("No eval selected.", style="dim"))
+        gate = history_gate(state, name, colors, "Nothing to diff without git history")
+        if gate is not None:
+            self._message(*gate)
             return
         lineage = state.lineage
-        if lineage is None:
-            if state.lineage_error:
-                self._message(Text.assemble((f"{name}\n", "bold"), ("History could not be read: ", "bold"),
-                                            (clean(state.lineage_error), colors["error"])))
-            else:
-                self._message(Text.assemble((name, "bold"), ("  reading history from git…", "dim")), loading=True)
-            return
-        if lineage.head is None:
-            reason = "; ".join(clean(n) for n in lineage.notes) or "no commits yet"
-            self._message(Text.assemble((f"{name}\n", "bold"), ("Nothing to diff without git history: ", "bold"),
-                                        (reason, colors["warning"])))
-            return
         if not lineage.entries.get(name):
             self._message(Text.assemble((name, "bold"), ("  no commit touches this eval yet: nothing to compare",
                                                          "dim")))

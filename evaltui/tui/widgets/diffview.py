@@ -212,3 +212,24 @@ def _id_line(label: str, ids: Sequence[str], color: str) -> Text:
 def stack(parts: Sequence[RenderableType]) -> Group:
     """The parts one under the other."""
     return Group(*parts)
+
+
+def history_gate(state, name: str | None, colors: dict[str, str], nothing: str) -> tuple[Text, bool] | None:
+    """Why a tab built on git history cannot show `name` yet, as (message, still loading), or None.
+
+    `nothing` names what is missing when the repository has no commits ("No git history to show").
+    """
+    if state.registry is None:
+        return Text("Loading evals…", style="dim"), True
+    if name is None:
+        return Text("No eval selected.", style="dim"), False
+    lineage = state.lineage
+    if lineage is None:
+        if state.lineage_error:
+            return Text.assemble((f"{name}\n", "bold"), ("History could not be read: ", "bold"),
+                                 (clean(state.lineage_error), colors["error"])), False
+        return Text.assemble((name, "bold"), ("  reading history from git…", "dim")), True
+    if lineage.head is None:
+        reason = "; ".join(clean(n) for n in lineage.notes) or "no commits yet"
+        return Text.assemble((f"{name}\n", "bold"), (f"{nothing}: ", "bold"), (reason, colors["warning"])), False
+    return None

@@ -21,7 +21,7 @@ from evaltui.core.registry import FILENAME
 from evaltui.core.textsafe import clean
 from evaltui.tui.messages import CommitDiffLoaded, NotesLoaded
 from evaltui.tui.widgets.base import DetailTab
-from evaltui.tui.widgets.diffview import DIFF_REQUEST, diff_cache, render_files, stack, theme_colors
+from evaltui.tui.widgets.diffview import DIFF_REQUEST, diff_cache, history_gate, render_files, stack, theme_colors
 from evaltui.tui.widgets.notes_tab import NOTES_KEY
 from evaltui.tui.widgets.timeline import entry_prompt, header, kind_badge
 
@@ -106,26 +106,12 @@ class LineageTab(DetailTab):
 
     def refresh_data(self) -> None:
         state, name = self.state, self.eval_name
-        if state.registry is None:
-            self._message(Text("Loading evals…", style="dim"), loading=True)
-            return
-        if name is None:
-            self._message(Text("No eval selected.", style="dim"))
-            return
         colors = theme_colors(self.app)
+        gate = history_gate(state, name, colors, "No git history to show")
+        if gate is not None:
+            self._message(*gate)
+            return
         lineage = state.lineage
-        if lineage is None:
-            if state.lineage_error:
-                self._message(Text.assemble((f"{name}\n", "bold"), ("History could not be read: ", "bold"),
-                                            (clean(state.lineage_error), colors["error"])))
-            else:
-                self._message(Text.assemble((name, "bold"), ("  reading history from git…", "dim")), loading=True)
-            return
-        if lineage.head is None:
-            reason = "; ".join(clean(n) for n in lineage.notes) or "no commits yet"
-            self._message(Text.assemble((f"{name}\n", "bold"), ("No git history to show: ", "bold"),
-                                        (reason, colors["warning"])))
-            return
         entries = history.eval_log(lineage, name)
         if not entries:
             self._message(Text.assemble((name, "bold"), ("  no commit touches this eval yet: commit its files "
@@ -216,13 +202,6 @@ class LineageTab(DetailTab):
         elif found is not self._acks_from:
             self._acks_from = found
             self._acks = notes_core.acknowledged_commits(found)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="lineage-notes")
-    def load_notes(self) -> None:
-        """Read the notes file off the UI thread: which silent changes are acknowledged."""
-        registry = self.state.registry
-        if registry is not None:
-            self.post_message(NotesLoaded(notes_core.read_notes(registry.state_dir, registry.root), registry))
 
     @on(NotesLoaded)
     def _notes_loaded(self, message: NotesLoaded) -> None:

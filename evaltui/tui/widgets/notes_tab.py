@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Group
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Static
 
@@ -83,13 +83,6 @@ class NotesTab(DetailTab):
             body.update(Text("No eval selected.", style="dim"))
             return
         body.update(render_notes(self.eval_name, found, registry, self.app.get_css_variables()))
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="notes")
-    def load_notes(self) -> None:
-        """Read `state_dir/notes.jsonl` off the UI thread."""
-        registry = self.state.registry
-        if registry is not None:
-            self.post_message(NotesLoaded(notes_core.read_notes(registry.state_dir, registry.root), registry))
 
     @on(NotesLoaded)
     def _notes_loaded(self, message: NotesLoaded) -> None:
