@@ -227,7 +227,6 @@ def _lineage(silent_sha: str) -> Lineage:
                    {"tone": Authorship("alice", "alice", 0.5, 0.5, (("alice", 1), ("bob", 1)))})
 
 
-@pytest.mark.skipif(not hasattr(checks, "lineage_problems"), reason="lineage checks not in this build")
 def test_non_semantic_note_acknowledges_a_silent_change(tmp_path):
     root = write_repo(tmp_path / "r")
     reg = load_registry(root)
