@@ -886,7 +886,7 @@ def _walk(node, path=()):
 @FUZZ
 @given(document=DOCUMENTS)
 def test_locator_finds_every_key_of_any_document(document):
-    from evaltui.core.registry import tomllib  # tomli below Python 3.11
+    from evaltui.core.schema import tomllib  # tomli below Python 3.11
 
     text = toml_text(document)
     locator = KeyLocator(text)
