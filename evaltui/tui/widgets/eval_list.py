@@ -65,14 +65,14 @@ class EvalTable(ScrollView, can_focus=True):
     """
 
     BINDINGS = [
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("left", "scroll_left", "Scroll left", show=False),
-        Binding("right", "scroll_right", "Scroll right", show=False),
+        Binding("up", "cursor_up", "Up", show=False, id="evals-up"),
+        Binding("down", "cursor_down", "Down", show=False, id="evals-down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="evals-page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="evals-page-down"),
+        Binding("home", "first", "First", show=False, id="evals-first"),
+        Binding("end", "last", "Last", show=False, id="evals-last"),
+        Binding("left", "scroll_left", "Scroll left", show=False, id="evals-left"),
+        Binding("right", "scroll_right", "Scroll right", show=False, id="evals-right"),
     ]
     """Cursor keys move the selected row; left and right scroll a table wider than its panel."""
 
