@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 from evaltui.cli.common import console, print_json, registry_from
-from evaltui.core import checks, versions
-from evaltui.core.errors import Problem, VersionSourceError
+from evaltui.core import checks
+from evaltui.core.errors import Problem
+from evaltui.core.overview import summarize
 from evaltui.core.registry import find_root, load_registry
 from evaltui.core.textsafe import clean
 
@@ -39,19 +40,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_list(args: argparse.Namespace) -> int:
     registry = registry_from(args)
-    read = versions.working_tree_reader(registry.root)
-    rows = []
-    for ev in registry.evals.values():
-        try:
-            info = versions.resolve(ev, read)
-            error = None
-        except VersionSourceError as exc:
-            info, error = versions.VersionInfo(None, source="error"), str(exc)
-        rows.append({
-            "name": ev.name, "version": info.version, "valid_for": info.valid_for, "why": info.why,
-            "version_source": info.source, "version_error": error, "description": ev.description,
-            "owner": ev.owner, "files": list(registry.eval_files(ev.name)), "covers": list(ev.covers),
-        })
+    rows = [{
+        "name": s.name, "version": s.version.version, "valid_for": s.version.valid_for, "why": s.version.why,
+        "version_source": s.version.source, "version_error": s.version_error, "description": s.eval.description,
+        "owner": s.eval.owner, "files": list(s.files), "covers": list(s.eval.covers),
+    } for s in summarize(registry, datasets=False)]
     if args.json:
         print_json({"evals": rows})
         return 0

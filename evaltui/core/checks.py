@@ -4,26 +4,28 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from evaltui.core import versions
-from evaltui.core.errors import Problem, VersionSourceError
-from evaltui.core.registry import Registry
+from evaltui.core.errors import Problem
+from evaltui.core.overview import summarize
+from evaltui.core.registry import Registry, glob_pattern
 
 
 def version_problems(registry: Registry) -> list[Problem]:
     """An eval whose version cannot be resolved from its source, or that declares none."""
+    # A version file the registry already reported (missing, outside the repository) is not
+    # reported a second time as unresolvable.
+    reported = {p.eval for p in registry.problems if p.severity == "error" and p.key
+                and p.key.startswith(f"evals.{p.eval}.version_from")}
     problems = []
-    read = versions.working_tree_reader(registry.root)
-    for ev in registry.evals.values():
-        try:
-            info = versions.resolve(ev, read)
-        except VersionSourceError as exc:
-            problems.append(Problem("error", "version-unresolvable", str(exc), file=registry.path.name,
-                                    line=ev.line, key=f"evals.{ev.name}.version_from", eval=ev.name))
-            continue
-        if info.source == "none":
+    for s in summarize(registry, datasets=False):
+        name = s.name
+        if s.version_error is not None:
+            if name not in reported:
+                problems.append(Problem("error", "version-unresolvable", s.version_error, file=registry.path.name,
+                                        line=s.eval.line, key=f"evals.{name}.version_from", eval=name))
+        elif s.version.source == "none":
             problems.append(Problem("warning", "no-version", "no version: add `version = \"1.0\"` or "
                                     "`version_from` so changes can be told from bumps",
-                                    file=registry.path.name, line=ev.line, key=f"evals.{ev.name}", eval=ev.name))
+                                    file=registry.path.name, line=s.eval.line, key=f"evals.{name}", eval=name))
     return problems
 
 
@@ -83,14 +85,13 @@ def ownership_problems(registry: Registry, authorship=None, today=None) -> list[
                                     "while `fresh_eyes` is on; let the rotation choose or pin someone else",
                                     file=name, **_at(loc, ("evals", ev.name, "owner")),
                                     key=f"evals.{ev.name}.owner", eval=ev.name))
-    from evaltui.core.ownership import eval_pattern
 
     for i, o in enumerate(rot.overrides):
         if today is not None and o.end < today:
             continue
         for ev in registry.evals.values():
             main = getattr(authorship.get(ev.name), "main_author", None)
-            if ev.owner or main != o.member or not any(eval_pattern(p).match(ev.name) for p in o.evals):
+            if ev.owner or main != o.member or not any(glob_pattern(p).match(ev.name) for p in o.evals):
                 continue
             problems.append(Problem("warning", "owner-is-main-author", f"override gives {ev.name} to {o.member}, "
                                     f"its main author, from {o.start} to {o.end} while `fresh_eyes` is on",

@@ -15,13 +15,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from dataclasses import dataclass
 from typing import Mapping
 from zoneinfo import ZoneInfo
 
-from evaltui.core import fsutil
-from evaltui.core.registry import Registry
+from evaltui.core.registry import Registry, glob_pattern
 
 UTC = dt.timezone.utc
 _TICK = dt.timedelta(microseconds=1)
@@ -80,7 +78,7 @@ class Rota:
             self.absences.setdefault(a.member, []).append(self.day_span(a.start, a.end))
         self.overrides = []
         for o in rot.overrides if rot else ():
-            patterns = [eval_pattern(p) for p in o.evals]
+            patterns = [glob_pattern(p) for p in o.evals]
             self.overrides.append((o, *self.handoff_span(o.start, o.end), patterns))
 
     # -- time ---------------------------------------------------------------------------------
@@ -289,13 +287,6 @@ def next_handoff(registry: Registry, at: dt.datetime, authorship: Mapping[str, o
     first = found[0].at
     return tuple(h for h in found if h.at == first)
 
-
-def eval_pattern(pattern: str) -> re.Pattern[str]:
-    """An override's eval-name glob; a malformed one matches only itself."""
-    try:
-        return fsutil.glob_regex(pattern)
-    except re.error:
-        return re.compile(re.escape(pattern) + r"\Z")
 
 
 def local_time(registry: Registry, when: dt.datetime) -> dt.datetime:

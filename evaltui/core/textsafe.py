@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import re
 
-from rich.markup import escape
-
 # C0 and C1 controls except tab and newline; ESC sequences are removed whole first so a
 # colour code does not leave its "[31m" tail behind.
 _ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
@@ -16,11 +14,6 @@ def clean(text: str, *, keep_newlines: bool = True) -> str:
     """Strip ANSI escape sequences and control characters from `text`."""
     text = _CONTROL.sub("", _ANSI.sub("", text))
     return text if keep_newlines else text.replace("\n", " ").replace("\t", " ")
-
-
-def safe_markup(text: str) -> str:
-    """`clean` and then escape Rich markup, for text interpolated into markup strings."""
-    return escape(clean(text))
 
 
 def one_line(text: str, width: int | None = None) -> str:

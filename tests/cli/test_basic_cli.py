@@ -100,3 +100,14 @@ def test_help_reads_like_a_manual():
 def test_version():
     proc = evaltui("--version")
     assert proc.stdout.strip() == f"evaltui {__version__}"
+
+
+def test_a_missing_version_file_is_reported_once(tmp_path):
+    (tmp_path / "evals.toml").write_text('[evals.qa]\nversion_from = "nope.py:f"\npaths = ["evals.toml"]\n')
+    proc = evaltui("-C", str(tmp_path), "check", "--format", "json")
+    codes = [p["code"] for p in json.loads(proc.stdout)["problems"] if p["eval"] == "qa" and p["severity"] == "error"]
+    assert codes == ["missing-file"]
+    (tmp_path / "nope.py").write_text("def f(p, r):\n    return 1.0\n")  # exists now, but has no @version
+    proc = evaltui("-C", str(tmp_path), "check", "--format", "json")
+    codes = [p["code"] for p in json.loads(proc.stdout)["problems"] if p["eval"] == "qa" and p["severity"] == "error"]
+    assert codes == ["version-unresolvable"]
