@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from threading import Event, Thread
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, SystemCommand
@@ -24,6 +25,9 @@ from evaltui.tui.messages import EvalsShown, StateChanged
 from evaltui.tui.screens.main import MainScreen
 from evaltui.tui.state import AppState
 from evaltui.tui.themes import DEFAULT_THEME, shipped_themes
+
+if TYPE_CHECKING:
+    from evaltui.core.registry.locate import FileLine
 
 
 def _evals_provider():
@@ -225,19 +229,54 @@ class EvaltuiApp(App):
         else:
             self.action_show_help_panel()
 
-    def open_in_editor(self, path: Path, line: int = 1) -> None:
-        """Open `path` at `line` in `$VISUAL`/`$EDITOR`, the app suspended meanwhile; then read the files again."""
+    def edit(self, files: Sequence[FileLine]) -> None:
+        """`e`: open the one file in `$EDITOR`, or ask which when the cursor's row names several."""
+        if len(files) == 1:
+            self.open_file(files[0].path, files[0].line)
+        elif files:
+            from evaltui.tui.screens.open_file import OpenFile
+
+            def chosen(found: FileLine | None) -> None:
+                if found is not None:
+                    self.open_file(found.path, found.line)
+
+            self.push_screen(OpenFile(files), chosen)
+
+    def open_file(self, relative: str, line: int | None = None) -> None:
+        """Open a repository file at `line` in `$EDITOR`; a path that leads outside the repository is refused."""
+        from evaltui.core.fsutil import inside
+
+        root = self.state.registry.root if self.state.registry is not None else self.root
+        target = inside(root, relative)
+        if target is None:
+            self.notify(
+                f"{relative} is outside the repository: not opened.", title="Edit", severity="error", markup=False
+            )
+            return
+        self.open_in_editor(target, line)
+
+    def open_in_editor(self, path: Path, line: int | None = 1) -> None:
+        """Open `path` at `line` in `$VISUAL`/`$EDITOR`, the app suspended meanwhile; then read the files again.
+
+        The command line follows the editor (`+LINE FILE`, `--goto FILE:LINE`, `FILE:LINE`): see `tui.editor`.
+        """
         import os
-        import shlex
         import subprocess
 
         from textual.app import SuspendNotSupported
+
+        from evaltui.tui.editor import editor_command
 
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
             self.notify("Set $EDITOR (or $VISUAL) to open files from evaltui.", title="Edit", severity="warning")
             return
-        command = [*shlex.split(editor), f"+{line}", str(path)]
+        try:
+            command = editor_command(editor, path, line)
+        except ValueError as exc:
+            self.notify(f"cannot read $EDITOR {editor!r}: {exc}", title="Edit", severity="error", markup=False)
+            return
+        where = f"{path}:{line}" if line else str(path)
         try:
             if self.is_headless:  # no terminal to hand over (tests): the editor runs on its own
                 subprocess.run(command, check=False, stdin=subprocess.DEVNULL)
@@ -246,9 +285,10 @@ class EvaltuiApp(App):
                     subprocess.run(command, check=False)
         except SuspendNotSupported:
             self.notify(
-                f"This terminal cannot be handed to an editor: open {path}:{line} yourself.",
+                f"This terminal cannot be handed to an editor: open {where} yourself.",
                 title="Edit",
                 severity="warning",
+                markup=False,
             )
             return
         except OSError as exc:

@@ -14,6 +14,7 @@ from evaltui.core.registry.overview import DatasetInfo, EvalSummary
 if TYPE_CHECKING:  # the runner, git and the team modules are imported when first used, not at start-up
     from evaltui.core.history import FilePatch, Lineage
     from evaltui.core.history.diffs import EvalDiff
+    from evaltui.core.runs.cases import CaseView
     from evaltui.core.runs.execution import JobCancelled, JobFailed, JobFinished, JobProgress, JobStarted, RunWarning
     from evaltui.core.runs.runner import RunResult
     from evaltui.core.runs.store import Comparison, Listing, RunRecord
@@ -305,3 +306,10 @@ class EvalDiffLoaded(Message):
     b: str | None
     diff: EvalDiff | None = None
     error: str | None = None
+
+
+@dataclass
+class CaseRead(Message):
+    """One case read on each side with every model's output and score, for the drill-down."""
+
+    view: CaseView

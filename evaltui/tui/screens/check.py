@@ -80,8 +80,10 @@ class CheckScreen(Screen):
         Binding("escape", "app.pop_screen", "Back", id="check-back"),
         Binding("a", "annotate", "Annotate", id="check-annotate"),
         Binding("R", "rerun", "Check again", id="check-rerun"),
+        Binding("e", "edit", "Edit", id="check-edit", show=False),
     ]
-    """Back, annotate the problem's eval, run the checks again (Enter on a row jumps to its eval)."""
+    """Back, annotate the problem's eval, run the checks again, open the problem's file:line in `$EDITOR`
+    (Enter on a row jumps to its eval)."""
 
     def __init__(self, eval_name: str | None = None, *, now: dt.datetime | None = None) -> None:
         super().__init__(id="check-screen")
@@ -201,6 +203,21 @@ class CheckScreen(Screen):
             self.app.notify("This problem is not about one eval of evals.toml.", severity="warning")
             return
         self.app.select_eval(p.eval)
+
+    def action_edit(self) -> None:
+        """The problem's file at its line; a problem without a file: its eval's table in evals.toml."""
+        from evaltui.core.registry.model import FILENAME
+
+        p = self.current
+        registry = self.app.state.registry
+        if p is None or registry is None:
+            return
+        if p.file:
+            self.app.open_file(p.file, p.line)
+        elif p.eval is not None and p.eval in registry.evals:
+            self.app.open_file(FILENAME, registry.evals[p.eval].line)
+        else:
+            self.app.notify("This problem names no file.", title="Edit", severity="warning")
 
     def action_annotate(self) -> None:
         from evaltui.tui.screens.annotate import AnnotateDialog

@@ -488,9 +488,8 @@ class MainScreen(Screen):
             )
 
     def action_edit(self) -> None:
-        """`e`: evals.toml at the table of the eval under the cursor, in `$EDITOR`."""
-        registry = self.app.state.registry
-        name = self.query_one(EvalList).current
-        if registry is None or name is None or name not in registry.evals:
-            return
-        self.app.open_in_editor(registry.path, registry.evals[name].line or 1)
+        """`e` in `$EDITOR`: the file under the cursor (Lineage: the commit's files; Overview: the eval's
+        files, to choose from), else the eval's table in evals.toml."""
+        from evaltui.tui.editor import main_screen_targets
+
+        self.app.edit(main_screen_targets(self))

@@ -18,6 +18,7 @@ from evaltui.core.runs.store import Comparison, Listing, RunRecord
 from evaltui.core.textsafe import clean
 from evaltui.tui.messages import RunsCompared, RunsImported, RunsListed, RunsRecorded
 from evaltui.tui.widgets.base import DetailTab
+from evaltui.tui.widgets.flip_list import FlipList
 
 LIST_LIMIT = 12  # case ids shown per list of flips
 # What matters most first: the detail pane is narrow and the table scrolls sideways.
@@ -165,6 +166,7 @@ class RunsTab(DetailTab):
             table.add_column(label, key=key)
         yield table
         yield Static("", id="runs-compare")
+        yield FlipList(id="runs-flips")
 
     @property
     def table(self) -> RunsTable:
@@ -366,9 +368,12 @@ class RunsTab(DetailTab):
             return  # a comparison without an error always carries one
         self.comparison = comparison
         box.update(render_comparison(ra, rb, comparison, colors(self.app)))
+        self.query_one(FlipList).show(message.eval, ra, rb, comparison)
 
     def _show_comparison(self) -> None:
         box = self.query_one("#runs-compare", Static)
+        if self.comparison is None:
+            self.query_one(FlipList).clear_flips()
         if not self.records:
             box.update("")
         elif len(self.marked) < 2:
