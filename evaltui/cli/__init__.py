@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "evaltui.cli.history",
     "evaltui.cli.adopt",
     "evaltui.cli.imports",
+    "evaltui.cli.cases",
 )
 
 # The module that registers each command. Running a command imports only its module, so
@@ -62,6 +63,7 @@ COMMANDS = {
     "diff": "history",
     "adopt": "adopt",
     "import": "imports",
+    "case": "cases",
 }
 
 

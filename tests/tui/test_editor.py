@@ -84,7 +84,7 @@ metadata:
 
 
 def editor_repo(make_repo):
-    root = make_repo(
+    make_repo(
         {
             "evals.toml": TOML,
             "evals/qa.py": QA_PY,
