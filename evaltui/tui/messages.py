@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # the runner, git and the team modules are imported when firs
     from evaltui.core.history.diffs import EvalDiff
     from evaltui.core.runs.cases import CaseView
     from evaltui.core.runs.execution import JobCancelled, JobFailed, JobFinished, JobProgress, JobStarted, RunWarning
+    from evaltui.core.runs.report import Report
     from evaltui.core.runs.runner import RunResult
     from evaltui.core.runs.store import Comparison, Listing, RunRecord
     from evaltui.core.team.coverage import Coverage
@@ -177,6 +178,7 @@ class ReportBuilt(Message):
     base: str
     markdown: str = ""
     error: str | None = None
+    report: Report | None = None  # what the Markdown was written from (its flips open the case drill-down)
 
 
 # -- coverage, rotation, notes and check ---------------------------------------------------------

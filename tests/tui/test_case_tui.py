@@ -153,3 +153,35 @@ def test_case_drill_down_snapshot(make_repo, snap_compare):
         await open_drill_down(pilot.app, pilot)
 
     assert snap_compare(pinned_app(root), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_f_on_the_report_opens_a_flipped_case_at_base_and_head(make_repo):
+    from evaltui.tui.screens.case_picker import CasePicker
+    from evaltui.tui.screens.report import ReportScreen
+
+    root = flip_repo(make_repo)
+    app = make_app(root)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await press(pilot, "P")
+        screen = app.screen
+        assert isinstance(screen, ReportScreen)
+        base = screen.query_one("#report-base")
+        base.value = "HEAD~1"
+        base.focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(screen.markdown), "the report")
+        assert screen.built is not None and screen.built.ran == 0  # every cell came from the recorded runs
+        await press(pilot, "f")
+        picker = app.screen
+        assert isinstance(picker, CasePicker)
+        assert [(f.eval, f.model, f.kind, f.case_id) for f in picker.flips] == [("echo", "bot", "to pass", "c2")]
+        await press(pilot, "enter")
+        case = app.screen
+        assert isinstance(case, CaseScreen)
+        await wait_until(pilot, lambda: case.view is not None, "the case")
+        text = static_text(case.query_one("#case-body"), width=110)
+        assert "base · v1.0" in text and "head · v1.1 · working tree" in text
+        assert "✓ 1" in text and "[B]NOT BOLD[/B]" in text
+        bot = [s.outcomes[case.view.models.index("bot")] for s in case.view.sides]
+        assert [o.run for o in bot] == list(screen.built.evals[0].runs["bot"])  # the runs the report used

@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from evaltui.core import fsutil, history
 from evaltui.core.errors import EvaltuiError, VersionSourceError
@@ -22,6 +22,9 @@ from evaltui.core.registry.model import FILENAME, Eval, Registry, parse_registry
 from evaltui.core.runs import models, store
 from evaltui.core.runs.cache import OutputCache, outputs_dir
 from evaltui.core.runs.store import PASS_MARK, RunRecord
+
+if TYPE_CHECKING:
+    from evaltui.core.runs.report import EvalReport, Report
 
 # What a model's cell on one side can be.
 SHOWN = "output"  # the output is known (it may still have an error or no score)
@@ -129,6 +132,32 @@ class CaseView:
 def side_of_run(label: str, record: RunRecord) -> SideSpec:
     """The side a run stands for: its eval version and revision, that run pinned for its model."""
     return SideSpec(label, record.eval_version, record.eval_rev, {record.model: record.id})
+
+
+class ReportFlip(NamedTuple):
+    """A case that flipped for one model between the report's base and head."""
+
+    eval: str
+    model: str
+    kind: str  # "to fail" | "to pass"
+    case_id: str
+
+
+def report_flips(report: Report) -> list[ReportFlip]:
+    """Every flipped case of a pull-request report, eval by eval, model by model."""
+    out = []
+    for row in report.evals:
+        for model, (to_fail, to_pass) in row.flips.items():
+            out += [ReportFlip(row.eval, model, "to fail", c) for c in to_fail]
+            out += [ReportFlip(row.eval, model, "to pass", c) for c in to_pass]
+    return out
+
+
+def report_sides(report: Report, row: EvalReport) -> tuple[SideSpec, SideSpec]:
+    """The report's base and head for one eval, each with the runs the report used pinned per model."""
+    base = SideSpec("base", row.base_version, report.base_sha, {m: b for m, (b, _) in row.runs.items() if b})
+    head = SideSpec("head", row.head_version, report.head_sha, {m: h for m, (_, h) in row.runs.items() if h})
+    return base, head
 
 
 def side_at(registry: Registry, name: str, label: str, commit: str | None) -> SideSpec:

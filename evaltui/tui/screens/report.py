@@ -71,6 +71,7 @@ class ReportScreen(Screen):
     BINDINGS = [
         Binding("w", "write", "Write file", id="report-write"),
         Binding("y", "copy", "Copy", id="report-copy"),
+        Binding("f", "cases", "Flipped cases", id="report-cases"),
         Binding("escape", "back", "Cancel / back", id="report-back"),
     ]
     """Enter in the base box builds; `w` writes the previewed Markdown; escape cancels a build, then leaves."""
@@ -79,6 +80,7 @@ class ReportScreen(Screen):
         super().__init__(id="report-screen")
         self.markdown = ""
         self.built_for: str | None = None
+        self.built: report.Report | None = None  # the report on screen, for its flipped cases
         self.cancel = threading.Event()
         self.building = False
 
@@ -119,6 +121,8 @@ class ReportScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "write":
             return bool(self.markdown) or None  # shown, dimmed, until there is something to write
+        if action == "cases":
+            return bool(self.built and any(f or p for row in self.built.evals for f, p in row.flips.values())) or None
         return True
 
     # -- the default base -------------------------------------------------------------------------
@@ -183,7 +187,7 @@ class ReportScreen(Screen):
         except EvaltuiError as exc:
             self.post_message(ReportBuilt(base, error=str(exc)))
             return
-        self.post_message(ReportBuilt(base, markdown=report.to_markdown(built)))
+        self.post_message(ReportBuilt(base, markdown=report.to_markdown(built), report=built))
         if built.ran:
             self.post_message(RunsRecorded(tuple(e.eval for e in built.evals)))
 
@@ -207,7 +211,7 @@ class ReportScreen(Screen):
                 Text("Could not build the report: " + one_line(message.error, 300), style=colors(self.app)["error"])
             )
             return
-        self.markdown, self.built_for = message.markdown, message.base
+        self.markdown, self.built_for, self.built = message.markdown, message.base, message.report
         self.query_one("#report-md", Markdown).update(message.markdown)
         self._status(
             Text.assemble("Report for base ", (clean(message.base), "bold"), " · w writes it to the file named above")
@@ -237,6 +241,25 @@ class ReportScreen(Screen):
             return
         self.app.copy_to_clipboard(self.markdown)
         self.notify(f"Copied the report ({len(self.markdown.splitlines())} lines)", title="Report")
+
+    def action_cases(self) -> None:
+        """`f`: choose a flipped case of the report and see it at base and head, per model."""
+        from evaltui.core.runs.cases import report_flips, report_sides
+        from evaltui.tui.screens.case import CaseScreen
+        from evaltui.tui.screens.case_picker import CasePicker
+
+        built = self.built
+        flips = report_flips(built) if built is not None else []
+        if built is None or not flips:
+            self.notify("This report has no flipped cases.", title="Report")
+            return
+
+        def chosen(flip) -> None:
+            row = next((r for r in built.evals if flip is not None and r.eval == flip.eval), None)
+            if flip is not None and row is not None:
+                self.app.push_screen(CaseScreen(flip.eval, flip.case_id, report_sides(built, row)))
+
+        self.app.push_screen(CasePicker(flips), chosen)
 
     def action_write(self) -> None:
         registry = self.registry
