@@ -8,7 +8,7 @@ import pytest
 from textual.widgets import DataTable, OptionList, TabbedContent
 
 from evaltui.core.registry.locate import FileLine, eval_files, key_line
-from evaltui.core.registry.model import load_registry
+from evaltui.core.registry.model import Eval, load_registry
 from evaltui.tui.editor import editor_command
 from evaltui.tui.screens.check import CheckScreen
 from evaltui.tui.screens.main import MainScreen
@@ -110,6 +110,8 @@ def test_lines_of_the_version_decorator_the_metric_and_a_nested_yaml_key(make_re
     task = eval_files(root, registry.evals["task"])
     assert FileLine("version", "tasks/task.yaml", 5) in task  # metadata.version, not the top-level version
     assert key_line('{\n  "metadata": {\n    "version": "1.0"\n  }\n}\n', "metadata.version", "json") == 3
+    inline = Eval("inline", dataset="data/qa.jsonl", version="2.0", line=12)
+    assert eval_files(root, inline) == (FileLine("evals.toml", "evals.toml", 12), FileLine("dataset", "data/qa.jsonl"))
 
 
 # -- each context -----------------------------------------------------------------------------------

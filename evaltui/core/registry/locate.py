@@ -28,7 +28,7 @@ def eval_files(root: Path, ev: Eval) -> tuple[FileLine, ...]:
     """The eval's table in evals.toml, then each of its files that exists, at the line that matters."""
     out = [FileLine(FILENAME, FILENAME, ev.line)]
     version = version_location(root, ev)
-    if version is not None:
+    if version is not None and version.path != FILENAME:  # an inline version is the table itself
         out.append(version)
     if ev.metric_file:
         out.append(FileLine("metric", ev.metric_file, function_line(root, ev.metric_file, ev.metric_function or "")))
