@@ -123,3 +123,32 @@ def test_an_unknown_case_and_a_side_without_the_eval_are_states_not_errors(tmp_p
     (side,) = view.sides
     assert side.case is None and view.line is None
     assert outcome(side, "echo").state == drill.NOT_RUN
+
+
+def test_an_endpoint_output_without_a_batch_comes_from_its_rendered_request(tmp_path, monkeypatch):
+    from evaltui.core.registry.model import load_registry
+    from tests.core.endpoint_helpers import KEY_ENV, make_endpoint_repo, qa_rows
+    from tests.fakeapi import FakeAPI
+
+    monkeypatch.setenv(KEY_ENV, "first-key")
+    with FakeAPI() as api:
+        root = make_endpoint_repo(tmp_path / "repo", api, ["one", "two", "three"])
+        first = rev_parse(root, "HEAD")
+
+        def run_gpt(when):
+            reg = load_registry(root)
+            return runner.run(reg, runner.plan(reg, ["qa"], ["gpt"]), now=when, options=runner.RunOptions(jobs=1))
+
+        run_gpt(NOW)
+        # c0 goes: the other cases are answered from their own cache entries, and no batch is written.
+        write(root, {"data/qa.jsonl": qa_rows(["one", "two", "three"]).split("\n", 1)[1]})
+        commit_all(root, "fewer cases", ADA, T0 + dt.timedelta(hours=1))
+        (record,) = run_gpt(NOW + dt.timedelta(hours=1)).records
+    assert record.cache_misses == 0 and record.ids == ("c1", "c2")
+    with OutputCache(outputs_dir(load_registry(root).state_dir)) as cache:
+        assert cache.get_batch(record.fingerprint, record.dataset_sha256, len(record.ids)) is None
+    reg = load_registry(root)
+    view = drill.read_case(reg, "qa", "c2", [drill.side_at(reg, "qa", "A", first), drill.side_of_run("B", record)])
+    assert [s.case.input for s in view.sides] == ["three", "three"]
+    assert [outcome(s, "gpt").output for s in view.sides] == ["QUESTION: THREE"] * 2  # batch, then rendered request
+    assert outcome(view.sides[1], "gpt").score == 1.0
