@@ -94,7 +94,8 @@ async def open_drill_down(app, pilot, model: str = "bot") -> CaseScreen:
     await wait_until(pilot, lambda: tab.comparison is not None, "the comparison")
     flips = tab.query_one(FlipList)
     assert flips.display and flips.option_count >= 1
-    flips.focus()
+    await press(pilot, "tab")  # from the runs table to the list under the comparison
+    assert app.focused is flips
     flips.highlighted = 0
     await press(pilot, "enter")
     screen = app.screen

@@ -41,7 +41,7 @@ def test_runs_tab_with_two_versions_and_flips(demo_copy, utc, snap_compare):
     """refund_policy's four runs (1.0 and 1.1 × baseline and candidate), newest first; a sparkline per
     model over the two versions; baseline 1.0 (A) and baseline 1.1 (B) marked, with the flips between
     them below the table: the score delta, cases to fail and to pass, and the cases 1.1 added; under that
-    the list "cases that moved (5) · enter: details" starting with "to fail  ref-004". The footer
+    the list "cases that moved (5) · tab, enter: details" starting with "to fail  ref-004". The footer
     lists the tab's keys, `i Import` among them. The header counts refund_policy (baseline 0.64 < 0.8) as
     "✗ 1 below threshold"."""
     registry = load_registry(demo_copy)

@@ -73,7 +73,7 @@ class FlipList(OptionList):
         self.set_options(options)
         self._ids = [case_id for _, case_id, _ in rows[:LIMIT]]
         more = f", first {LIMIT}" if len(rows) > LIMIT else ""
-        self.border_title = f"cases that moved ({len(rows)}{more}) · enter: details"
+        self.border_title = f"cases that moved ({len(rows)}{more}) · tab, enter: details"
         self.display = bool(options)
 
     def clear_flips(self) -> None:
