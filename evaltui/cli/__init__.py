@@ -32,6 +32,7 @@ With no command, `evaltui [PATH]` opens the terminal app on the repository at PA
 
 COMMAND_MODULES = (
     "evaltui.cli.basic",
+    "evaltui.cli.coverage",
     "evaltui.cli.team",
     "evaltui.cli.runs",
     "evaltui.cli.report",
@@ -50,9 +51,9 @@ COMMANDS = {
     "owners": "team",
     "handoff": "team",
     "rotation": "team",
-    "coverage": "team",
-    "add-mode": "team",
-    "add-case": "team",
+    "coverage": "coverage",
+    "add-mode": "coverage",
+    "add-case": "coverage",
     "note": "team",
     "notes": "team",
     "run": "runs",
