@@ -34,7 +34,8 @@ from evaltui.core.textsafe import clean, one_line
 from evaltui.tui.messages import RunEnded, RunEvent, RunProgress, RunsRecorded, StateChanged
 from evaltui.tui.screens.run_confirm import ConfirmCost
 from evaltui.tui.widgets.job_row import Clock, JobRow, header_row
-from evaltui.tui.widgets.runs_tab import RunsTab, colors
+from evaltui.tui.widgets.runs_tab import RunsTab
+from evaltui.tui.widgets.runs_text import colors
 
 if TYPE_CHECKING:
     from evaltui.tui.app import EvaltuiApp

@@ -13,7 +13,7 @@ from textual.widgets import Label, ProgressBar, Static
 from evaltui.core.runs.execution import Job, JobCancelled, JobFailed, JobFinished, JobProgress, JobStarted
 from evaltui.core.runs.store import RunRecord
 from evaltui.core.textsafe import clean
-from evaltui.tui.widgets.runs_tab import colors, fmt_score
+from evaltui.tui.widgets.runs_text import colors, fmt_score
 
 Clock = Callable[[], float]
 
