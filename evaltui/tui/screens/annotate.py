@@ -10,7 +10,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 from textual.worker import Worker
@@ -21,6 +20,7 @@ from evaltui.core.team import notes as notes_core
 from evaltui.core.team.notes import Note
 from evaltui.core.textsafe import clean
 from evaltui.tui.messages import NoteFailed, NoteSaved, StateChanged
+from evaltui.tui.screens.form import DialogScreen
 from evaltui.tui.widgets.notes_tab import NotesTab
 
 if TYPE_CHECKING:
@@ -32,11 +32,18 @@ def kind_option(kind: str) -> Option:
     return Option(Text.assemble((kind.ljust(15), "bold"), (notes_core.KIND_HELP.get(kind, ""), "dim")), id=kind)
 
 
-class AnnotateDialog(ModalScreen[Note | None]):
+class AnnotateDialog(DialogScreen[Note | None]):
     """Write a note on `eval_name` (and `commit`, when given); dismisses with the saved note, or None."""
 
     if TYPE_CHECKING:  # the screens and tabs run inside evaltui's app: say so to the type checker
         app: EvaltuiApp
+
+    DEFAULT_CSS = """
+    AnnotateDialog {
+        #annotate-kind { height: auto; }
+        #annotate-text { height: 5; }
+    }
+    """
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="annotate-cancel"),
@@ -63,8 +70,8 @@ class AnnotateDialog(ModalScreen[Note | None]):
         self.follow_selection = follow_selection
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="annotate-box"):
-            yield Static(id="annotate-title")
+        with Vertical(id="annotate-box", classes="form-box"):
+            yield Static(id="annotate-title", classes="form-title")
             yield Label("Kind", classes="form-label")
             yield OptionList(*(kind_option(k) for k in notes_core.KINDS), id="annotate-kind")
             yield Label("Text", classes="form-label")
@@ -73,8 +80,8 @@ class AnnotateDialog(ModalScreen[Note | None]):
                 "Commit (optional: the change this note is about; any revision git understands)", classes="form-label"
             )
             yield Input(placeholder="e.g. ec1bc58", id="annotate-commit")
-            yield Static(id="annotate-error")
-            with Horizontal(id="annotate-buttons"):
+            yield Static(id="annotate-error", classes="form-error")
+            with Horizontal(id="annotate-buttons", classes="form-buttons"):
                 yield Button("Save  ctrl+s", variant="primary", id="annotate-save-button")
                 yield Button("Cancel  esc", id="annotate-cancel-button")
 
