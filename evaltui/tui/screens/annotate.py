@@ -12,7 +12,6 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
-from textual.worker import Worker
 
 from evaltui.core import history
 from evaltui.core.errors import EvaltuiError
@@ -51,6 +50,9 @@ class AnnotateDialog(DialogScreen[Note | None]):
     ]
     """Escape closes without saving; ctrl+s saves from any field."""
 
+    ERROR_TITLE = "Note not saved"
+    WORKER_FAILED = "saving the note failed"
+
     def __init__(
         self,
         eval_name: str | None,
@@ -82,8 +84,8 @@ class AnnotateDialog(DialogScreen[Note | None]):
             yield Input(placeholder="e.g. ec1bc58", id="annotate-commit")
             yield Static(id="annotate-error", classes="form-error")
             with Horizontal(id="annotate-buttons", classes="form-buttons"):
-                yield Button("Save  ctrl+s", variant="primary", id="annotate-save-button")
-                yield Button("Cancel  esc", id="annotate-cancel-button")
+                yield Button("Save  ctrl+s", variant="primary", id="annotate-save-button", classes="form-save")
+                yield Button("Cancel  esc", id="annotate-cancel-button", classes="form-cancel")
 
     def on_mount(self) -> None:
         if self.eval_name is None:
@@ -123,26 +125,15 @@ class AnnotateDialog(DialogScreen[Note | None]):
     def _commit_submitted(self) -> None:
         self.action_save()
 
-    @on(Button.Pressed, "#annotate-save-button")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#annotate-cancel-button")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
     def action_save(self) -> None:
         text = self.query_one("#annotate-text", TextArea).text
         commit = self.query_one("#annotate-commit", Input).value.strip() or None
         kind = self.chosen_kind
         if not text.strip():
-            self._show_error("Write something first: a note needs some text.")
+            self.show_error("Write something first: a note needs some text.")
             return
         if kind == "non-semantic" and not commit:
-            self._show_error("A non-semantic note acknowledges a commit: give the commit it is about.")
+            self.show_error("A non-semantic note acknowledges a commit: give the commit it is about.")
             return
         self.query_one("#annotate-error", Static).update("")
         self.save(kind, text, commit)
@@ -171,7 +162,7 @@ class AnnotateDialog(DialogScreen[Note | None]):
     @on(NoteFailed)
     def _failed(self, message: NoteFailed) -> None:
         message.stop()
-        self._show_error(message.error)
+        self.show_error(message.error)
 
     @on(NoteSaved)
     def _saved(self, message: NoteSaved) -> None:
@@ -186,12 +177,3 @@ class AnnotateDialog(DialogScreen[Note | None]):
         self.app.post_message(StateChanged("status", (note.eval,), "a note"))  # an acknowledgement clears `!`
         self.app.notify(notes_core.saved_message(note), title="Notes", markup=False)
         self.dismiss(note)
-
-    def _show_error(self, error: str) -> None:
-        self.query_one("#annotate-error", Static).update(Text(clean(error, keep_newlines=False)))
-        self.app.notify(clean(error, keep_newlines=False), title="Note not saved", severity="error", markup=False)
-
-    def worker_failed(self, worker: Worker) -> bool:
-        """Show the failure of one of this node's workers where it happened (the app calls it)."""
-        self._show_error(f"saving the note failed: {worker.error}")
-        return True

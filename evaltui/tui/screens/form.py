@@ -51,6 +51,37 @@ class DialogScreen(ModalScreen[ResultT]):
     }
     """
 
+    ERROR_TITLE = "Not saved"
+    """The title of the notification that repeats an error shown in the dialog."""
+
+    WORKER_FAILED = "the edit failed"
+    """What a crash of one of the dialog's workers meant, said before its error."""
+
+    @on(Button.Pressed, ".form-save")
+    def _save_pressed(self) -> None:
+        self.action_save()
+
+    @on(Button.Pressed, ".form-cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_save(self) -> None:
+        """Save what the dialog holds; a dialog with a `form-save` button says how."""
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+    def show_error(self, error: str) -> None:
+        """Why the dialog could not save, in its `form-error` line and as a notification."""
+        text = clean(error, keep_newlines=False)
+        self.query_one(".form-error", Static).update(Text(text))
+        self.app.notify(text, title=self.ERROR_TITLE, severity="error", markup=False)
+
+    def worker_failed(self, worker: Worker) -> bool:
+        """Show the failure of one of this node's workers where it happened (the app calls it)."""
+        self.show_error(f"{self.WORKER_FAILED}: {worker.error}")
+        return True
+
 
 @dataclass(frozen=True)
 class Field:
@@ -118,17 +149,6 @@ class FormDialog(DialogScreen[str | None]):
         else:
             self.action_save()
 
-    @on(Button.Pressed, ".form-save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, ".form-cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
     def action_save(self) -> None:
         self.query_one(".form-error", Static).update("")
         self.save(self.values())
@@ -153,13 +173,3 @@ class FormDialog(DialogScreen[str | None]):
     def _failed(self, message: FormFailed) -> None:
         message.stop()
         self.show_error(message.error)
-
-    def show_error(self, error: str) -> None:
-        text = clean(error, keep_newlines=False)
-        self.query_one(".form-error", Static).update(Text(text))
-        self.app.notify(text, title="Not saved", severity="error", markup=False)
-
-    def worker_failed(self, worker: Worker) -> bool:
-        """Show the failure of one of this node's workers where it happened (the app calls it)."""
-        self.show_error(f"the edit failed: {worker.error}")
-        return True
