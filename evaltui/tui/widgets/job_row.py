@@ -10,10 +10,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label, ProgressBar, Static
 
+from evaltui.core.formatting import score_text
 from evaltui.core.runs.execution import Job, JobCancelled, JobFailed, JobFinished, JobProgress, JobStarted
 from evaltui.core.runs.store import RunRecord
 from evaltui.core.textsafe import clean
-from evaltui.tui.widgets.runs_text import colors, fmt_score
+from evaltui.tui.widgets.runs_text import colors
 
 Clock = Callable[[], float]
 
@@ -133,7 +134,7 @@ class JobRow(Horizontal):
         """Waiting, running, cancelled, failed, or the score with its threshold pass/fail."""
         if self.state == "finished" and self.record is not None:
             r = self.record
-            text = Text(fmt_score(r.aggregate), style="bold")
+            text = Text(score_text(r.aggregate), style="bold")
             if r.threshold is not None:
                 text.append(
                     f" ✗ < {r.threshold:g}" if r.below_threshold else f" ✓ ≥ {r.threshold:g}",

@@ -11,12 +11,13 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Label, Sparkline, Static
 
+from evaltui.core.formatting import score_text
 from evaltui.core.runs import store
 from evaltui.core.runs.store import Comparison, Listing, RunRecord
 from evaltui.core.textsafe import clean
 from evaltui.tui.messages import RunsCompared, RunsImported, RunsListed, RunsRecorded
 from evaltui.tui.widgets.base import DetailTab
-from evaltui.tui.widgets.runs_text import colors, fmt_score, gate, render_comparison, trend, when_text
+from evaltui.tui.widgets.runs_text import colors, gate, render_comparison, trend, when_text
 
 # What matters most first: the detail pane is narrow and the table scrolls sideways.
 COLUMNS = (
@@ -178,7 +179,7 @@ class RunsTab(DetailTab):
         rows = []
         for model, points in lines.items():
             spark = Sparkline([score for _, score in points], classes="runs-spark")
-            path = "  ".join(f"{v} {fmt_score(s)}" for v, s in points[-4:])
+            path = "  ".join(f"{v} {score_text(s)}" for v, s in points[-4:])
             more = f"{len(points) - 4} older · " if len(points) > 4 else ""
             rows.append(
                 Horizontal(
@@ -204,7 +205,7 @@ class RunsTab(DetailTab):
             Text(mark, style="bold"),
             Text(clean(r.model, keep_newlines=False)),
             Text(clean(r.eval_version or "?", keep_newlines=False)),
-            Text(fmt_score(r.aggregate), style="bold"),
+            Text(score_text(r.aggregate), style="bold"),
             gate(r, c),
             Text(when_text(r)),
             Text(str(r.n_cases)),

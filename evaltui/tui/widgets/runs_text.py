@@ -7,17 +7,11 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
+from evaltui.core.formatting import score_text
 from evaltui.core.runs.store import Comparison, RunRecord
 from evaltui.core.textsafe import clean
 
 LIST_LIMIT = 12  # case ids shown per list of flips
-
-
-def fmt_score(value: float | None) -> str:
-    """A score as a percentage when it is a fraction, else with four significant digits."""
-    if value is None:
-        return "—"
-    return f"{value * 100:.1f}%" if 0.0 <= value <= 1.0 else f"{value:.4g}"
 
 
 def fmt_delta(a: float | None, b: float | None) -> str:
@@ -104,7 +98,7 @@ def _describe(tag: str, r: RunRecord) -> Text:
         (f"{tag}  ", "bold"),
         f"{when_text(r)}  v{clean(r.eval_version or '?', keep_newlines=False)}  ",
         (clean(r.model, keep_newlines=False), "bold"),
-        f"  {fmt_score(r.aggregate)}  ",
+        f"  {score_text(r.aggregate)}  ",
         (r.id, "dim"),
     )
 
