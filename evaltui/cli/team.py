@@ -97,7 +97,7 @@ def cmd_owners(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    print(f"Owners at {_when(registry, at)}")
+    print(f"Owners at {ownership.zoned_text(registry, at)}")
     cols = [Col("eval", wrap=True), Col("owner"), Col("since", drop=1), Col("until"), Col("why", wrap=True)]
     rows = []
     for a in owners.values():
@@ -114,7 +114,9 @@ def cmd_owners(args: argparse.Namespace) -> int:
     print_table(cols, rows)
     if upcoming:
         moves = ", ".join(f"{h.eval} {h.outgoing or '-'} → {h.incoming or '-'}" for h in upcoming)
-        print(f"\nNext handoff {_when(registry, upcoming[0].at)} (in {time_until(at, upcoming[0].at)}): {moves}")
+        print(
+            f"\nNext handoff {ownership.zoned_text(registry, upcoming[0].at)} (in {time_until(at, upcoming[0].at)}): {moves}"
+        )
     return 0
 
 
@@ -192,7 +194,7 @@ def render_rotation(
     for h in changes:
         why = "" if h.reason == "rotation" else f"  ({h.reason}{': ' + h.detail if h.detail else ''})"
         lines.append(
-            f"  {_when(registry, h.at)}  {h.eval.ljust(width)}  {h.outgoing or '-'} → {h.incoming or '-'}{clean(why)}"
+            f"  {ownership.zoned_text(registry, h.at)}  {h.eval.ljust(width)}  {h.outgoing or '-'} → {h.incoming or '-'}{clean(why)}"
         )
     return "\n".join(lines) + "\n"
 
@@ -209,7 +211,7 @@ def cmd_handoff(args: argparse.Namespace) -> int:
     changes = ownership.next_handoff(registry, at, authorship, to=args.member)
     if not changes:
         who = f" to {args.member}" if args.member else ""
-        print(f"No eval changes hands{who} in the 12 months after {_when(registry, at)}.")
+        print(f"No eval changes hands{who} in the 12 months after {ownership.zoned_text(registry, at)}.")
         return 0
     note_file, runs, matrix, problems = lanes.brief_inputs(registry, lineage, at)
     briefs = handoff.build_briefs(
@@ -318,12 +320,6 @@ def _unknown_member(name: str, registry: Registry) -> str:
     return f"unknown member {name!r}" + (
         f"; did you mean {hint!r}?" if hint else f"; members: {', '.join(sorted(_members(registry)))}"
     )
-
-
-def _when(registry: Registry, when: dt.datetime) -> str:
-    local = ownership.local_time(registry, when)
-    zone = registry.rotation.timezone if registry.rotation else "UTC"
-    return f"{local:%a %d %b %Y %H:%M} {zone}"
 
 
 def _short(registry: Registry, when: dt.datetime | None) -> str:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from evaltui.core.errors import Problem
 from evaltui.core.registry.model import Registry
-from evaltui.core.team.ownership import local_time
+from evaltui.core.team.ownership import local_time, zoned_text
 from evaltui.core.textsafe import clean
 
 if TYPE_CHECKING:
@@ -17,11 +17,11 @@ if TYPE_CHECKING:
 
 def render_markdown(brief: Brief, registry: Registry) -> str:
     """The brief as markdown: a summary, a to-do list, then one section per eval."""
-    when = _when(registry, brief.at)
+    when = zoned_text(registry, brief.at)
     n = len(brief.evals)
     out = [f"# Handoff brief for {brief.member}", ""]
     ends = sorted({b.until for b in brief.evals if b.until})
-    until = f", until {_when(registry, ends[0])}" if len(ends) == 1 else ""
+    until = f", until {zoned_text(registry, ends[0])}" if len(ends) == 1 else ""
     out.append(
         f"From **{when}** you own {n} more eval{'s' * (n != 1)}{until}. "
         "Here is what changed while someone else looked after "
@@ -54,7 +54,7 @@ def render_markdown(brief: Brief, registry: Registry) -> str:
     if brief.keeps:
         out += ["", "## You also keep", ""]
         for a in brief.keeps:
-            span = f" until {_when(registry, a.end)}" if a.end else ""
+            span = f" until {zoned_text(registry, a.end)}" if a.end else ""
             out.append(f"- {a.eval} ({a.reason}{span})")
             out += [f"  - {_problem(p)}" for p in brief.keep_problems if p.eval == a.eval]
     if brief.caveats:
@@ -127,7 +127,7 @@ def _section(b: EvalBrief, registry: Registry) -> list[str]:
     )
     if b.covers:
         out.append(f"- **Covers:** {', '.join(b.covers)}")
-    since = f" (theirs since {_when(registry, b.since)})" if b.since else ""
+    since = f" (theirs since {zoned_text(registry, b.since)})" if b.since else ""
     out.append(f"- **Handed over by:** {b.outgoing or 'nobody'}{since}")
     if b.reason == "cover":
         why = b.detail  # already says whom you cover for
@@ -135,7 +135,7 @@ def _section(b: EvalBrief, registry: Registry) -> list[str]:
         why = {"rotation": "your turn in the rotation", "override": "an override", "pin": "it is pinned to you"}.get(
             b.reason, b.reason
         ) + (f" ({b.detail})" if b.detail else "")
-    out.append(f"- **Why you:** {why}" + (f"; you hand it on {_when(registry, b.until)}" if b.until else ""))
+    out.append(f"- **Why you:** {why}" + (f"; you hand it on {zoned_text(registry, b.until)}" if b.until else ""))
     a = b.authorship
     if a is not None and a.creator:
         commits = sum(c for _, c in a.authors)
@@ -223,12 +223,6 @@ def _subject(e: Entry) -> str:
 
 def _count(n: int, what: str) -> str:
     return f"{n} {what}{'s' * (n != 1)}" if n else ""
-
-
-def _when(registry: Registry, when: dt.datetime) -> str:
-    local = local_time(registry, when)
-    zone = registry.rotation.timezone if registry.rotation else "UTC"
-    return f"{local:%a %d %b %Y %H:%M} {zone}"
 
 
 def _date(registry: Registry, when: dt.datetime | None) -> str:
