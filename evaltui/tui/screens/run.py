@@ -33,7 +33,7 @@ from evaltui.core.runs.shards import configured
 from evaltui.core.textsafe import clean, one_line
 from evaltui.tui.messages import RunEnded, RunEvent, RunProgress, RunsRecorded, StateChanged
 from evaltui.tui.screens.run_confirm import ConfirmCost
-from evaltui.tui.widgets.job_row import Clock, JobRow, header_row
+from evaltui.tui.widgets.job_row import Clock, JobRow, header_row, status_text
 from evaltui.tui.widgets.runs_tab import RunsTab
 from evaltui.tui.widgets.runs_text import colors
 
@@ -329,31 +329,7 @@ class RunScreen(Screen):
                     tab.post_message(RunsRecorded(recorded))
 
     def _show_status(self) -> None:
-        rows = list(self.rows.values())
-        counts = {s: sum(r.state == s for r in rows) for s in ("finished", "failed", "cancelled")}
-        ended = sum(counts.values())
-        c = colors(self.app)
-        if self.phase == "running":
-            text = Text(f"Running {len(rows)} job{'s' * (len(rows) != 1)} · {ended} ended · escape or c cancels")
-        elif self.phase == "cancelling":
-            text = Text(
-                f"Cancelling… {ended} of {len(rows)} ended; finished jobs are kept. Escape leaves.", style=c["warning"]
-            )
-        elif self.cancel.is_set() or counts["cancelled"]:
-            text = Text(
-                f"Cancelled: {counts['finished']} finished job(s) kept, {counts['cancelled']} cancelled "
-                "(nothing recorded for those)",
-                style=f"bold {c['warning']}",
-            )
-        else:
-            below = sum(1 for r in rows if r.record is not None and r.record.below_threshold)
-            text = Text(f"Done: {counts['finished']} of {len(rows)} job(s) finished", style="bold")
-            if counts["failed"]:
-                text.append(f" · {counts['failed']} failed", style=f"bold {c['error']}")
-            if below:
-                text.append(f" · {below} below threshold", style=c["error"])
-        if self.phase == "done":
-            text.append("  ·  escape goes back", style="dim")
+        text = status_text(list(self.rows.values()), self.phase, self.cancel.is_set(), colors(self.app))
         self.query_one("#run-status", Static).update(text)
 
     def _show_summary(self) -> None:

@@ -1,8 +1,8 @@
-"""A job's live line on the Run screen, and the column titles over those lines."""
+"""A job's live line on the Run screen, the column titles over those lines and the status line above them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from rich.text import Text
@@ -157,3 +157,31 @@ def header_row() -> Horizontal:
         Label(stats, classes="job-stats"),
         classes="job-row job-header",
     )
+
+
+def status_text(rows: Sequence[JobRow], phase: str, cancelled: bool, c: dict[str, str]) -> Text:
+    """The line over the job rows: what runs, what ended, and at the end what failed or fell below its threshold."""
+    counts = {s: sum(r.state == s for r in rows) for s in ("finished", "failed", "cancelled")}
+    ended = sum(counts.values())
+    if phase == "running":
+        text = Text(f"Running {len(rows)} job{'s' * (len(rows) != 1)} · {ended} ended · escape or c cancels")
+    elif phase == "cancelling":
+        text = Text(
+            f"Cancelling… {ended} of {len(rows)} ended; finished jobs are kept. Escape leaves.", style=c["warning"]
+        )
+    elif cancelled or counts["cancelled"]:
+        text = Text(
+            f"Cancelled: {counts['finished']} finished job(s) kept, {counts['cancelled']} cancelled "
+            "(nothing recorded for those)",
+            style=f"bold {c['warning']}",
+        )
+    else:
+        below = sum(1 for r in rows if r.record is not None and r.record.below_threshold)
+        text = Text(f"Done: {counts['finished']} of {len(rows)} job(s) finished", style="bold")
+        if counts["failed"]:
+            text.append(f" · {counts['failed']} failed", style=f"bold {c['error']}")
+        if below:
+            text.append(f" · {below} below threshold", style=c["error"])
+    if phase == "done":
+        text.append("  ·  escape goes back", style="dim")
+    return text
