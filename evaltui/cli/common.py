@@ -28,6 +28,17 @@ def registry_from(args: Any, *, strict: bool = True) -> Registry:
     return load_registry(find_root(Path(getattr(args, "repo", ".") or ".")), strict=strict)
 
 
+def positive(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
 def print_json(data: Any) -> None:
     """Pretty JSON on stdout, dates as ISO text."""
     json.dump(data, sys.stdout, indent=2, ensure_ascii=False, default=str)

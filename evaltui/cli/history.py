@@ -7,6 +7,7 @@ import datetime as dt
 import sys
 
 from evaltui.cli.common import console, print_json, registry_from
+from evaltui.core.formatting import score_text
 
 _KIND_STYLE = {
     "created": "bold cyan",
@@ -198,10 +199,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 
 def _score(record) -> str:
-    if record is None:
-        return "no run"
-    x = record.aggregate
-    return "—" if x is None else (f"{x * 100:.1f}%" if 0 <= x <= 1 else f"{x:.4g}")
+    return "no run" if record is None else score_text(record.aggregate)
 
 
 def _signed(delta: float) -> str:

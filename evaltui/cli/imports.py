@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from evaltui.cli.common import add_repo_option, print_json, registry_from
+from evaltui.core.formatting import score_text
 from evaltui.core.textsafe import one_line
 
 
@@ -65,11 +66,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         )
         return 0
     for r in result.written:
-        score = (
-            "—"
-            if r.aggregate is None
-            else (f"{r.aggregate * 100:.1f}%" if 0 <= r.aggregate <= 1 else f"{r.aggregate:.4g}")
-        )
+        score = score_text(r.aggregate)
         print(
             f"imported {r.eval} {r.eval_version or '?'} × {one_line(r.model, 80)}: {score} "
             f"({r.n_cases} cases) from {r.source.file if r.source else '?'}"

@@ -1,4 +1,4 @@
-"""`run`, `runs`, `cache` and `report`: running evals against models and reading the results."""
+"""`run`, `runs` and `cache`: running evals against models and reading the recorded runs."""
 
 from __future__ import annotations
 
@@ -6,17 +6,14 @@ import argparse
 import datetime as dt
 import json
 import sys
-import threading
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
-from evaltui.cli.common import print_json, registry_from
-from evaltui.core.formatting import duration, score_text
+from evaltui.cli.common import positive, print_json, registry_from
+from evaltui.core.formatting import score_text
 from evaltui.core.runs import runner, store
-from evaltui.core.runs.execution import Event, JobCancelled, JobFailed, JobFinished, JobProgress, JobStarted, RunWarning
 from evaltui.core.runs.jobs import event_json
-from evaltui.core.textsafe import clean, one_line
+from evaltui.core.textsafe import clean
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,11 +43,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "touched; models come from the working tree",
     )
     p.add_argument(
-        "-j", "--jobs", type=_positive, default=None, metavar="N", help="jobs at once (default: the number of cores)"
+        "-j", "--jobs", type=positive, default=None, metavar="N", help="jobs at once (default: the number of cores)"
     )
     p.add_argument(
         "--concurrency",
-        type=_positive,
+        type=positive,
         default=4,
         metavar="N",
         help="model calls in flight within one job for callables and commands (default: 4); "
@@ -90,7 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--shard-size",
-        type=_positive,
+        type=positive,
         default=None,
         metavar="N",
         help="uncached cases per Ray task (default: [runner] shard_size, else 500)",
@@ -114,38 +111,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(func=cmd_cache)
 
-    p = sub.add_parser(
-        "report",
-        help="the pull-request report: old and new eval versions × baseline and candidate",
-        description="For each eval changed between --base and --head (default: the working tree), "
-        "run both versions against the baseline and the candidate model (reusing recorded runs) "
-        "and write the 2×2 with cases added and removed, per-case flips and a paired test. "
-        "Unchanged evals get baseline vs candidate.",
-    )
-    p.add_argument(
-        "--base",
-        required=True,
-        metavar="REF",
-        help="the revision to compare against (e.g. main), or "
-        "a version that only one eval ever had (the commit that introduced it)",
-    )
-    p.add_argument(
-        "--head", metavar="REF", help="the new side (default: the working tree); a revision or a version as for --base"
-    )
-    p.add_argument(
-        "-m",
-        "--model",
-        action="append",
-        default=[],
-        metavar="MODEL",
-        help="baseline then candidate (default: models named baseline and candidate, else the first two)",
-    )
-    p.add_argument("--format", choices=("markdown", "json"), default="markdown")
-    p.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    p.add_argument("-j", "--jobs", type=_positive, default=None, metavar="N", help="jobs at once")
-    p.add_argument("--seed", type=int, default=0, help="seed of the paired bootstrap (default: 0)")
-    p.set_defaults(func=cmd_report)
-
 
 def _dollars(text: str) -> float:
     try:
@@ -157,20 +122,12 @@ def _dollars(text: str) -> float:
     return value
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
-    return value
-
-
 # -- run ----------------------------------------------------------------------------------------
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from evaltui.cli.progress import plain_line, print_summary, run_with_bars
+
     registry = registry_from(args)
     if args.rev and len(args.evals) > 1:
         from evaltui.core.history.revisions import resolve_revision
@@ -220,10 +177,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         return result.exit_code
     if sys.stdout.isatty():
-        result = _run_with_bars(registry, jobs, options, now)
+        result = run_with_bars(registry, jobs, options, now)
     else:
-        result = runner.run(registry, jobs, options=options, now=now, on_event=_plain_line)
-    _print_summary(result)
+        result = runner.run(registry, jobs, options=options, now=now, on_event=plain_line)
+    print_summary(result)
     return result.exit_code
 
 
@@ -281,124 +238,6 @@ def _guard(registry: Any, jobs: list[runner.Job], args: argparse.Namespace) -> b
     return False
 
 
-def _describe(record: store.RunRecord) -> str:
-    score = score_text(record.aggregate)
-    gate = ""
-    if record.threshold is not None:
-        gate = (
-            f", below threshold {record.threshold:g}"
-            if record.below_threshold
-            else f", threshold {record.threshold:g} met"
-        )
-    cache = f"cache {record.cache_hits} hit / {record.cache_misses} miss, model {record.fingerprint[:12]}"
-    if record.model_kind == "predictions":
-        cache = f"recorded predictions {record.fingerprint[:12]}"
-    if record.model_kind == "endpoint":
-        cost = "" if record.cost is None else f", ${record.cost:,.4f}"
-        cache += (
-            f", {record.requests} requests, {record.retries} retries, "
-            f"{record.input_tokens + record.output_tokens:,} tokens{cost}"
-        )
-    return (
-        f"{score} ({record.n_cases} cases, {record.n_errors} error{'s' * (record.n_errors != 1)}, {cache}, "
-        f"{duration(record.duration)}{gate})"
-    )
-
-
-def _plain_line(event: Any, out: Any = None) -> None:
-    out = out or sys.stdout
-    if isinstance(event, JobStarted):
-        print(f"{event.job.label}: started, {event.total} cases, version {event.version or '?'}", file=out, flush=True)
-    elif isinstance(event, JobFinished):
-        print(f"{event.job.label}: {_describe(event.record)}", file=out, flush=True)
-    elif isinstance(event, JobFailed):
-        print(f"{event.job.label}: FAILED: {one_line(event.error, 300)}", file=out, flush=True)
-    elif isinstance(event, JobCancelled):
-        print(f"{event.job.label}: cancelled", file=out, flush=True)
-    elif isinstance(event, RunWarning):
-        where = f"{event.job.label}: " if event.job else ""
-        print(f"evaltui: warning: {where}{one_line(event.message, 400)}", file=sys.stderr, flush=True)
-
-
-def _run_with_bars(registry, jobs, options, now) -> runner.RunResult:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    console = Console(highlight=False)
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("{task.fields[rate]:>9}"),
-        TextColumn("hits {task.fields[hits]}"),
-        TextColumn("{task.fields[errors]}"),
-        TextColumn("{task.fields[api]}"),
-        TimeElapsedColumn(),
-    )
-    tasks: dict[runner.Job, Any] = {}
-    with Progress(*columns, console=console, transient=False) as progress:
-        for job in jobs:
-            tasks[job] = progress.add_task(clean(job.label), total=None, rate="", hits=0, errors="", api="")
-
-        def on_event(event: Event) -> None:
-            task = tasks.get(event.job) if event.job is not None else None
-            if isinstance(event, JobStarted) and task is not None:
-                progress.update(task, total=event.total)
-            elif isinstance(event, JobProgress) and task is not None:
-                rate = f"{event.done / event.elapsed:,.0f}/s" if event.elapsed > 0 else ""
-                progress.update(
-                    task,
-                    completed=event.done,
-                    rate=rate,
-                    hits=event.cache_hits,
-                    errors=f"errors {event.errors}" if event.errors else "",
-                    api=_api_text(event),
-                )
-            elif isinstance(event, JobFinished) and task is not None:
-                progress.update(
-                    task,
-                    completed=event.record.n_cases,
-                    total=event.record.n_cases or 1,
-                    description=f"[green]✓[/] {clean(event.job.label)}  {_describe_short(event.record)}",
-                )
-            elif isinstance(event, JobFailed) and task is not None:
-                progress.update(task, description=f"[red]✗[/] {clean(event.job.label)}  failed")
-            elif isinstance(event, JobCancelled) and task is not None:
-                progress.update(task, description=f"[yellow]■[/] {clean(event.job.label)}  cancelled")
-            elif isinstance(event, RunWarning):
-                progress.console.print(
-                    f"[yellow]warning[/]: {clean(event.message, keep_newlines=False)}", markup=True, highlight=False
-                )
-
-        return runner.run(registry, jobs, options=options, now=now, on_event=on_event)
-
-
-def _api_text(event: JobProgress) -> str:
-    """Requests in flight, retries, tokens and cost of an endpoint job; empty for other models."""
-    if not event.requests and not event.in_flight:
-        return ""
-    cost = "" if event.cost is None else f"  ${event.cost:,.4f}"
-    return (
-        f"in flight {event.in_flight}  retries {event.retries}  "
-        f"tokens {event.input_tokens + event.output_tokens:,}{cost}"
-    )
-
-
-def _describe_short(record: store.RunRecord) -> str:
-    return score_text(record.aggregate)
-
-
-def _print_summary(result: runner.RunResult) -> None:
-    for failure in result.failed:
-        print(f"failed: {failure.job.label}: {one_line(failure.error, 400)}")
-    for record in result.below_threshold:
-        print(f"below threshold: {record.eval} × {record.model}: {_describe_short(record)} < {record.threshold:g}")
-    if result.interrupted:
-        print(f"interrupted: {len(result.records)} job(s) recorded, {len(result.cancelled)} cancelled")
-    elif sys.stdout.isatty():
-        print(f"{len(result.records)} run record(s) written")
-
-
 # -- runs ---------------------------------------------------------------------------------------
 
 
@@ -437,7 +276,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         if state in ("running", "interrupted"):
             score = f"{state} ({r.done or 0}/{r.n_cases} done)"
         else:
-            score = "failed" if not r.ok else _describe_short(r)
+            score = "failed" if not r.ok else score_text(r.aggregate)
         rows.append(
             [
                 r.time.astimezone().strftime("%Y-%m-%d %H:%M"),
@@ -498,51 +337,3 @@ def cmd_cache(args: argparse.Namespace) -> int:
         print(f"  model {fp[:12]} ({names.get(fp, 'no recorded run')}): {count} outputs")
     print(f"recorded runs: {hits} hits, {misses} misses")
     return 0
-
-
-# -- report -------------------------------------------------------------------------------------
-
-
-def cmd_report(args: argparse.Namespace) -> int:
-    from evaltui.core.fsutil import atomic_write
-    from evaltui.core.runs import report as reports
-
-    registry = registry_from(args)
-    cancel = threading.Event()
-
-    def progress(event: Any) -> None:
-        if isinstance(event, (JobStarted, JobFinished, JobFailed, RunWarning)):
-            _plain_line(event, sys.stderr)
-
-    from evaltui.core.history.revisions import resolve_revision
-
-    base = resolve_revision(registry, args.base)
-    head = resolve_revision(registry, args.head) if args.head else None
-    try:
-        result = reports.build_report(
-            registry,
-            base.commit if base.version else args.base,
-            (head.commit if head.version else args.head) if head else None,
-            args.model,
-            options=runner.RunOptions(jobs=args.jobs),
-            on_event=progress,
-            cancel=cancel,
-            now=dt.datetime.now(dt.timezone.utc),
-            seed=args.seed,
-        )
-    except KeyboardInterrupt:
-        cancel.set()
-        return 130
-    text = (
-        reports.to_markdown(result)
-        if args.format == "markdown"
-        else json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n"
-    )
-    for warning in result.warnings:
-        print(f"evaltui: warning: {one_line(warning, 400)}", file=sys.stderr)
-    if args.output:
-        atomic_write(Path(args.output), text)
-        print(f"wrote {args.output}", file=sys.stderr)
-    else:
-        sys.stdout.write(text)
-    return 1 if result.failed else 0

@@ -1,22 +1,19 @@
-"""`coverage`, `add-mode`, `add-case`, `owners`, `rotation`, `handoff`, `note` and `notes`."""
+"""`owners`, `rotation`, `handoff`, `note` and `notes`: who owns each eval, the handoffs, and notes."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import sys
-import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from evaltui.cli.common import Col, console, print_json, print_table, registry_from, table_text
+from evaltui.cli.common import Col, print_json, print_table, registry_from, table_text
 from evaltui.core import history
 from evaltui.core.errors import EvaltuiError
 from evaltui.core.formatting import time_until
-from evaltui.core.registry import edits
 from evaltui.core.registry.model import Registry, Rotation
 from evaltui.core.registry.tomlpos import suggest
-from evaltui.core.team import coverage as cov
 from evaltui.core.team import handoff, icsexport, lanes, notes, ownership
 from evaltui.core.textsafe import clean
 
@@ -26,49 +23,6 @@ _AT_HELP = (
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser(
-        "coverage",
-        help="failure modes × evals: case counts and blind spots",
-        description="Show which evals declare each failure mode and how many dataset cases "
-        "exercise it, blind spots first; with run records, whether each eval discriminates.",
-    )
-    p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(func=cmd_coverage)
-
-    p = sub.add_parser(
-        "add-mode",
-        help="declare a failure mode in evals.toml",
-        description="Add [failure_modes.NAME] to evals.toml, keeping its comments and layout.",
-    )
-    p.add_argument("name", help="the failure mode's name, e.g. prompt-injection")
-    p.add_argument("--description", "-d", required=True, help="what goes wrong, in a sentence")
-    p.add_argument("--found", help='where it was found, e.g. "2026-10-02 production incident"')
-    p.add_argument(
-        "--tag",
-        action="append",
-        default=[],
-        dest="tags",
-        help="a dataset tag that exercises it (repeatable; default: the mode's name)",
-    )
-    p.add_argument(
-        "--eval", action="append", default=[], dest="evals", help="add the mode to this eval's `covers` (repeatable)"
-    )
-    p.set_defaults(func=cmd_add_mode)
-
-    p = sub.add_parser(
-        "add-case",
-        help="append a case to an eval's dataset",
-        description="Append {id, input, reference, tags} to the eval's JSONL dataset. "
-        "The id must be new; without --id the next one in the dataset's style is used.",
-    )
-    p.add_argument("eval")
-    p.add_argument("--input", required=True)
-    p.add_argument("--reference", required=True)
-    p.add_argument("--tag", action="append", default=[], dest="tags", help="a tag (repeatable)")
-    p.add_argument("--id", dest="case_id", help="the case id (default: the next free one)")
-    p.add_argument("--json-values", action="store_true", help="read --input and --reference as JSON values")
-    p.set_defaults(func=cmd_add_case)
-
     p = sub.add_parser(
         "owners",
         help="who owns each eval now (or at --at)",
@@ -125,86 +79,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_notes)
 
 
-# -- coverage ----------------------------------------------------------------------------------
-
-
-def cmd_coverage(args: argparse.Namespace) -> int:
-    registry = registry_from(args)
-    runs = cov.read_runs(registry.state_dir)
-    matrix = cov.coverage(registry, cov.outcomes_from_runs(runs))
-    if args.json:
-        print_json(matrix.to_json())
-        return 0
-    if not matrix.modes:
-        print('No failure modes declared. Add one: evaltui add-mode NAME --description "..."')
-        return 0
-    if matrix.blind_spots:
-        print(f"Blind spots ({len(matrix.blind_spots)}):")
-        for m in matrix.blind_spots:
-            print(
-                textwrap.fill(
-                    f"{m.name}: {clean(m.reason, keep_newlines=False)}",
-                    width=max(console().width, 40),
-                    initial_indent="  ",
-                    subsequent_indent="    ",
-                )
-            )
-        print()
-    # Eval columns are the matrix itself: none is dropped; long names fold under a narrow terminal.
-    cols = [Col("failure mode", wrap=True)] + [Col(name, right=True, wrap=True) for name in matrix.evals]
-    rows = [[m.name + (" (blind)" if m.blind else ""), *(_cell_text(c) for c in m.cells)] for m in matrix.modes]
-    print_table(cols, rows)
-    legend = (
-        "n* cases in an eval that declares the mode; 0* declares it without a case; (n) cases in an eval "
-        "that does not declare it; ✓ some model fails these cases; = every model passes them."
-    )
-    print("\n" + textwrap.fill(legend, width=max(console().width, 40)))
-    for p in matrix.problems:
-        print(clean(p.render()), file=sys.stderr)
-    return 0
-
-
-def _cell_text(c: cov.Cell) -> str:
-    if c.count is None:
-        return "?*" if c.declared else ""
-    if not c.declared:
-        return f"({c.count})" if c.count else ""
-    mark = {True: " ✓", False: " =", None: ""}[c.discriminates]
-    return "0*" if not c.count else f"{c.count}*{mark}"
-
-
-def cmd_add_mode(args: argparse.Namespace) -> int:
-    registry = registry_from(args)
-    edits.add_failure_mode(
-        registry, args.name, args.description, found=args.found, case_tags=args.tags, covered_by=args.evals
-    )
-    tags = ", ".join(args.tags or [args.name])
-    print(f"added failure mode {args.name} to {registry.path.name} (cases tagged {tags} exercise it)")
-    if args.evals:
-        print(f"covered by: {', '.join(args.evals)}")
-    first = args.evals[0] if args.evals else "EVAL"
-    print(f"next: evaltui add-case {first} --input ... --reference ... --tag {(args.tags or [args.name])[0]}")
-    return 0
-
-
-def cmd_add_case(args: argparse.Namespace) -> int:
-    registry = registry_from(args)
-    added = edits.add_case(
-        registry,
-        args.eval,
-        edits.parse_input(args.input, args.json_values),
-        edits.parse_input(args.reference, args.json_values),
-        args.tags,
-        args.case_id,
-    )
-    print(f"added case {added.id} to {added.dataset}:{added.line}")
-    if added.modes:
-        print(f"exercises: {', '.join(added.modes)}")
-    elif args.tags:
-        print(f"note: no failure mode has the tags {', '.join(args.tags)} in its case_tags")
-    return 0
-
-
 # -- ownership ---------------------------------------------------------------------------------
 
 
@@ -223,7 +97,7 @@ def cmd_owners(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    print(f"Owners at {_when(registry, at)}")
+    print(f"Owners at {ownership.zoned_text(registry, at)}")
     cols = [Col("eval", wrap=True), Col("owner"), Col("since", drop=1), Col("until"), Col("why", wrap=True)]
     rows = []
     for a in owners.values():
@@ -240,7 +114,9 @@ def cmd_owners(args: argparse.Namespace) -> int:
     print_table(cols, rows)
     if upcoming:
         moves = ", ".join(f"{h.eval} {h.outgoing or '-'} → {h.incoming or '-'}" for h in upcoming)
-        print(f"\nNext handoff {_when(registry, upcoming[0].at)} (in {time_until(at, upcoming[0].at)}): {moves}")
+        print(
+            f"\nNext handoff {ownership.zoned_text(registry, upcoming[0].at)} (in {time_until(at, upcoming[0].at)}): {moves}"
+        )
     return 0
 
 
@@ -318,7 +194,7 @@ def render_rotation(
     for h in changes:
         why = "" if h.reason == "rotation" else f"  ({h.reason}{': ' + h.detail if h.detail else ''})"
         lines.append(
-            f"  {_when(registry, h.at)}  {h.eval.ljust(width)}  {h.outgoing or '-'} → {h.incoming or '-'}{clean(why)}"
+            f"  {ownership.zoned_text(registry, h.at)}  {h.eval.ljust(width)}  {h.outgoing or '-'} → {h.incoming or '-'}{clean(why)}"
         )
     return "\n".join(lines) + "\n"
 
@@ -335,7 +211,7 @@ def cmd_handoff(args: argparse.Namespace) -> int:
     changes = ownership.next_handoff(registry, at, authorship, to=args.member)
     if not changes:
         who = f" to {args.member}" if args.member else ""
-        print(f"No eval changes hands{who} in the 12 months after {_when(registry, at)}.")
+        print(f"No eval changes hands{who} in the 12 months after {ownership.zoned_text(registry, at)}.")
         return 0
     note_file, runs, matrix, problems = lanes.brief_inputs(registry, lineage, at)
     briefs = handoff.build_briefs(
@@ -444,12 +320,6 @@ def _unknown_member(name: str, registry: Registry) -> str:
     return f"unknown member {name!r}" + (
         f"; did you mean {hint!r}?" if hint else f"; members: {', '.join(sorted(_members(registry)))}"
     )
-
-
-def _when(registry: Registry, when: dt.datetime) -> str:
-    local = ownership.local_time(registry, when)
-    zone = registry.rotation.timezone if registry.rotation else "UTC"
-    return f"{local:%a %d %b %Y %H:%M} {zone}"
 
 
 def _short(registry: Registry, when: dt.datetime | None) -> str:

@@ -6,10 +6,11 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import replace
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from evaltui.core.checks.baseline import Baseline, is_registration, read_baseline
 from evaltui.core.checks.functions import function_problems
+from evaltui.core.checks.team import coverage_problems, notes_problems, ownership_problems
 from evaltui.core.checks.thresholds import (
     ThresholdResult,
     threshold_problems,
@@ -17,24 +18,33 @@ from evaltui.core.checks.thresholds import (
 )
 from evaltui.core.errors import Problem
 from evaltui.core.registry import endpoints
-from evaltui.core.registry.model import Registry, glob_pattern
+from evaltui.core.registry.model import Registry
 from evaltui.core.registry.overview import summarize
 
 if TYPE_CHECKING:
-    from evaltui.core.history import Authorship, Lineage
+    from evaltui.core.history import Lineage
     from evaltui.core.history.pending import PendingFile
-    from evaltui.core.registry.tomlpos import KeyLocator, KeyPath, Position
     from evaltui.core.team.coverage import Coverage, RunSummary
     from evaltui.core.team.notes import NotesFile
 
+__all__ = [
+    "Pending",
+    "Where",
+    "check_repository",
+    "coverage_problems",
+    "current_thresholds",
+    "exit_code",
+    "lineage_problems",
+    "notes_problems",
+    "ownership_problems",
+    "pending_problems",
+    "run_checks",
+    "shown_version",
+    "unreadable",
+    "version_problems",
+]
+
 Pending = Mapping[str, "tuple[PendingFile, ...]"]  # eval -> its uncommitted changes
-
-
-class At(TypedDict):
-    """Where a key sits in evals.toml, as `Problem` keywords."""
-
-    line: int | None
-    column: int | None
 
 
 class Where(TypedDict):
@@ -81,155 +91,6 @@ def version_problems(registry: Registry) -> list[Problem]:
                     line=s.eval.line,
                     key=f"evals.{name}",
                     eval=name,
-                )
-            )
-    return problems
-
-
-# -- coverage, ownership and notes ------------------------------------------------------------
-
-
-def _locator(registry: Registry) -> _LazyLocator:
-    return _LazyLocator(registry)
-
-
-class _LazyLocator:
-    """A `KeyLocator` built on first use: most checks find nothing to place, and a large file is slow to map."""
-
-    def __init__(self, registry: Registry) -> None:
-        self.registry = registry
-        self.built: KeyLocator | Literal[False] | None = None  # False: the file cannot be read
-
-    def find(self, key: KeyPath) -> Position:
-        if self.built is None:
-            from evaltui.core.registry.tomlpos import KeyLocator
-
-            try:
-                self.built = KeyLocator(self.registry.path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError):
-                self.built = False
-        return self.built.find(key) if self.built else (None, None)
-
-
-def _at(locator: _LazyLocator | None, key: KeyPath) -> At:
-    line, column = locator.find(key) if locator is not None else (None, None)
-    return {"line": line, "column": column}
-
-
-def coverage_problems(registry: Registry, cov: Coverage) -> list[Problem]:
-    """Failure modes no eval exercises, evals claiming a mode they have no case for, unreadable datasets."""
-    loc = _locator(registry)
-    name = registry.path.name
-    problems = [replace(p) for p in cov.problems]
-    for mode in cov.blind_spots:
-        problems.append(
-            Problem(
-                "warning",
-                "blind-spot",
-                f"failure mode {mode.name!r} is a blind spot: {mode.reason}",
-                file=name,
-                **_at(loc, ("failure_modes", mode.name)),
-                key=f"failure_modes.{mode.name}",
-            )
-        )
-    for cell in cov.gaps:
-        if cov.mode(cell.mode).blind:
-            continue  # already reported once, for the mode
-        problems.append(
-            Problem(
-                "warning",
-                "mode-without-cases",
-                f"covers {cell.mode!r} but no case in its dataset carries the mode's tags",
-                file=name,
-                **_at(loc, ("evals", cell.eval, "covers")),
-                key=f"evals.{cell.eval}.covers",
-                eval=cell.eval,
-            )
-        )
-    return problems
-
-
-def ownership_problems(
-    registry: Registry, authorship: Mapping[str, Authorship] | None = None, today: dt.date | None = None
-) -> list[Problem]:
-    """Evals nobody owns, and owners forced onto an eval they mainly wrote while `fresh_eyes` is on."""
-    loc = _locator(registry)
-    name = registry.path.name
-    rot = registry.rotation
-    authorship = authorship or {}
-    problems = []
-    for ev in registry.evals.values():
-        if not ev.owner and (rot is None or not rot.members):
-            problems.append(
-                Problem(
-                    "warning",
-                    "no-owner",
-                    'nobody owns it: add `owner = "..."` or a [rotation]',
-                    file=name,
-                    line=ev.line,
-                    key=f"evals.{ev.name}",
-                    eval=ev.name,
-                )
-            )
-    if rot is None or not rot.fresh_eyes:
-        return problems
-    for ev in registry.evals.values():
-        main = _main_author(authorship, ev.name)
-        if ev.owner and main == ev.owner and len(rot.members) > 1:
-            problems.append(
-                Problem(
-                    "warning",
-                    "owner-is-main-author",
-                    f"pinned to {ev.owner}, its main author, "
-                    "while `fresh_eyes` is on; let the rotation choose or pin someone else",
-                    file=name,
-                    **_at(loc, ("evals", ev.name, "owner")),
-                    key=f"evals.{ev.name}.owner",
-                    eval=ev.name,
-                )
-            )
-
-    for i, o in enumerate(rot.overrides):
-        if today is not None and o.end < today:
-            continue
-        for ev in registry.evals.values():
-            main = _main_author(authorship, ev.name)
-            if ev.owner or main != o.member or not any(glob_pattern(p).match(ev.name) for p in o.evals):
-                continue
-            problems.append(
-                Problem(
-                    "warning",
-                    "owner-is-main-author",
-                    f"override gives {ev.name} to {o.member}, "
-                    f"its main author, from {o.start} to {o.end} while `fresh_eyes` is on",
-                    file=name,
-                    **_at(loc, ("rotation", "overrides", i)),
-                    key=f"rotation.overrides[{i}]",
-                    eval=ev.name,
-                )
-            )
-    return problems
-
-
-def _main_author(authorship: Mapping[str, Authorship], name: str) -> str | None:
-    found = authorship.get(name)
-    return found.main_author if found is not None else None
-
-
-def notes_problems(registry: Registry, notes: NotesFile) -> list[Problem]:
-    """Unreadable lines in the notes file, and notes on evals that do not exist."""
-    problems = [replace(p) for p in notes.problems]
-    for note in notes.notes:
-        if note.eval not in registry.evals:
-            path = f"{registry.project.state_dir}/notes.jsonl"
-            problems.append(
-                Problem(
-                    "warning",
-                    "note-unknown-eval",
-                    f"note {note.id} is on {note.eval!r}, which {registry.path.name} does not define (renamed?)",
-                    file=path,
-                    line=note.line,
-                    eval=note.eval,
                 )
             )
     return problems

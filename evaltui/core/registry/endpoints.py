@@ -14,7 +14,7 @@ from evaltui.core.registry.tomlpos import describe, suggest
 
 if TYPE_CHECKING:
     from evaltui.core.registry.model import Registry
-    from evaltui.core.registry.schema import SchemaReader
+    from evaltui.core.registry.reporting import Reporter
 
 PROVIDERS = ("openai", "anthropic")
 DEFAULT_KEY_ENV = {"openai": "OPENAI_API_KEY", "anthropic": "ANTHROPIC_API_KEY"}
@@ -36,7 +36,7 @@ PRICE_KEYS = ("input_per_mtok", "output_per_mtok")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def endpoint_model(reader: SchemaReader, name: str, t: Mapping[str, Any]) -> Model | None:
+def endpoint_model(reader: Reporter, name: str, t: Mapping[str, Any]) -> Model | None:
     """Validate an endpoint model table; every problem goes to `reader` with its key and line."""
     key = ("models", name)
     reader.unknown_keys(t, ENDPOINT_KEYS, key)

@@ -28,10 +28,10 @@ from evaltui.core.errors import EvaltuiError
 from evaltui.core.registry.model import Model
 from evaltui.core.runs.execution import JobCancelled, JobFailed, JobSpec, execute
 from evaltui.core.runs.models import describe
+from evaltui.core.runs.shard_driver import DriverJob
 from evaltui.core.runs.shards import (
     REMOTE_KINDS,
     REPO_DIR,
-    DriverJob,
     RayOptions,
     ShardsDispatched,
     ShardTask,

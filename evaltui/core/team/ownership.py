@@ -366,6 +366,12 @@ def local_time(registry: Registry, when: dt.datetime) -> dt.datetime:
     return when.astimezone(ZoneInfo(registry.rotation.timezone if registry.rotation else "UTC"))
 
 
+def zoned_text(registry: Registry, when: dt.datetime) -> str:
+    """`when` as people read it, in the rotation's zone and naming it: "Mon 07 Dec 2026 09:00 Europe/Berlin"."""
+    zone = registry.rotation.timezone if registry.rotation else "UTC"
+    return f"{local_time(registry, when):%a %d %b %Y %H:%M} {zone}"
+
+
 def _rotate(items: list[str], by: int) -> list[str]:
     if not items:
         return []

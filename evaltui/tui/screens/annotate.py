@@ -10,10 +10,8 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
-from textual.worker import Worker
 
 from evaltui.core import history
 from evaltui.core.errors import EvaltuiError
@@ -21,6 +19,7 @@ from evaltui.core.team import notes as notes_core
 from evaltui.core.team.notes import Note
 from evaltui.core.textsafe import clean
 from evaltui.tui.messages import NoteFailed, NoteSaved, StateChanged
+from evaltui.tui.screens.form import DialogScreen
 from evaltui.tui.widgets.notes_tab import NotesTab
 
 if TYPE_CHECKING:
@@ -32,17 +31,27 @@ def kind_option(kind: str) -> Option:
     return Option(Text.assemble((kind.ljust(15), "bold"), (notes_core.KIND_HELP.get(kind, ""), "dim")), id=kind)
 
 
-class AnnotateDialog(ModalScreen[Note | None]):
+class AnnotateDialog(DialogScreen[Note | None]):
     """Write a note on `eval_name` (and `commit`, when given); dismisses with the saved note, or None."""
 
     if TYPE_CHECKING:  # the screens and tabs run inside evaltui's app: say so to the type checker
         app: EvaltuiApp
+
+    DEFAULT_CSS = """
+    AnnotateDialog {
+        #annotate-kind { height: auto; }
+        #annotate-text { height: 5; }
+    }
+    """
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="annotate-cancel"),
         Binding("ctrl+s", "save", "Save", id="annotate-save"),
     ]
     """Escape closes without saving; ctrl+s saves from any field."""
+
+    ERROR_TITLE = "Note not saved"
+    WORKER_FAILED = "saving the note failed"
 
     def __init__(
         self,
@@ -63,8 +72,8 @@ class AnnotateDialog(ModalScreen[Note | None]):
         self.follow_selection = follow_selection
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="annotate-box"):
-            yield Static(id="annotate-title")
+        with Vertical(id="annotate-box", classes="form-box"):
+            yield Static(id="annotate-title", classes="form-title")
             yield Label("Kind", classes="form-label")
             yield OptionList(*(kind_option(k) for k in notes_core.KINDS), id="annotate-kind")
             yield Label("Text", classes="form-label")
@@ -73,10 +82,10 @@ class AnnotateDialog(ModalScreen[Note | None]):
                 "Commit (optional: the change this note is about; any revision git understands)", classes="form-label"
             )
             yield Input(placeholder="e.g. ec1bc58", id="annotate-commit")
-            yield Static(id="annotate-error")
-            with Horizontal(id="annotate-buttons"):
-                yield Button("Save  ctrl+s", variant="primary", id="annotate-save-button")
-                yield Button("Cancel  esc", id="annotate-cancel-button")
+            yield Static(id="annotate-error", classes="form-error")
+            with Horizontal(id="annotate-buttons", classes="form-buttons"):
+                yield Button("Save  ctrl+s", variant="primary", id="annotate-save-button", classes="form-save")
+                yield Button("Cancel  esc", id="annotate-cancel-button", classes="form-cancel")
 
     def on_mount(self) -> None:
         if self.eval_name is None:
@@ -116,26 +125,15 @@ class AnnotateDialog(ModalScreen[Note | None]):
     def _commit_submitted(self) -> None:
         self.action_save()
 
-    @on(Button.Pressed, "#annotate-save-button")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, "#annotate-cancel-button")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
     def action_save(self) -> None:
         text = self.query_one("#annotate-text", TextArea).text
         commit = self.query_one("#annotate-commit", Input).value.strip() or None
         kind = self.chosen_kind
         if not text.strip():
-            self._show_error("Write something first: a note needs some text.")
+            self.show_error("Write something first: a note needs some text.")
             return
         if kind == "non-semantic" and not commit:
-            self._show_error("A non-semantic note acknowledges a commit: give the commit it is about.")
+            self.show_error("A non-semantic note acknowledges a commit: give the commit it is about.")
             return
         self.query_one("#annotate-error", Static).update("")
         self.save(kind, text, commit)
@@ -164,7 +162,7 @@ class AnnotateDialog(ModalScreen[Note | None]):
     @on(NoteFailed)
     def _failed(self, message: NoteFailed) -> None:
         message.stop()
-        self._show_error(message.error)
+        self.show_error(message.error)
 
     @on(NoteSaved)
     def _saved(self, message: NoteSaved) -> None:
@@ -179,12 +177,3 @@ class AnnotateDialog(ModalScreen[Note | None]):
         self.app.post_message(StateChanged("status", (note.eval,), "a note"))  # an acknowledgement clears `!`
         self.app.notify(notes_core.saved_message(note), title="Notes", markup=False)
         self.dismiss(note)
-
-    def _show_error(self, error: str) -> None:
-        self.query_one("#annotate-error", Static).update(Text(clean(error, keep_newlines=False)))
-        self.app.notify(clean(error, keep_newlines=False), title="Note not saved", severity="error", markup=False)
-
-    def worker_failed(self, worker: Worker) -> bool:
-        """Show the failure of one of this node's workers where it happened (the app calls it)."""
-        self._show_error(f"saving the note failed: {worker.error}")
-        return True

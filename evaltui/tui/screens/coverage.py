@@ -4,18 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, DataTable, Footer, Input, Label, Static
-from textual.worker import Worker
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
 
 from evaltui.core.errors import EvaltuiError
 from evaltui.core.registry import edits
@@ -24,7 +20,8 @@ from evaltui.core.registry.model import Registry, load_registry
 from evaltui.core.team import coverage as cov
 from evaltui.core.team.coverage import Cell, Coverage, ModeCoverage
 from evaltui.core.textsafe import clean, one_line
-from evaltui.tui.messages import CoverageLoaded, FormFailed, FormSaved, StateChanged
+from evaltui.tui.messages import CoverageLoaded
+from evaltui.tui.screens.form import Field, FormDialog
 
 if TYPE_CHECKING:
     from evaltui.tui.app import EvaltuiApp
@@ -79,122 +76,6 @@ def split_tags(text: str) -> list[str]:
     return [t for t in re.split(r"[,\s]+", text) if t]
 
 
-# -- a small form, used for adding a failure mode and a case -------------------------------------
-
-
-@dataclass(frozen=True)
-class Field:
-    """One line of a form."""
-
-    key: str
-    label: str
-    placeholder: str = ""
-    value: str = ""
-
-
-class FormDialog(ModalScreen[str | None]):
-    """A few inputs and Save; `submit(values)` runs in a worker and returns a summary, or raises to keep the form open."""
-
-    if TYPE_CHECKING:  # the screens and tabs run inside evaltui's app: say so to the type checker
-        app: EvaltuiApp
-
-    BINDINGS = [
-        Binding("escape", "cancel", "Cancel", id="form-cancel"),
-        Binding("ctrl+s", "save", "Save", id="form-save"),
-    ]
-    """Escape closes without writing; ctrl+s (or enter in the last field) saves."""
-
-    def __init__(
-        self,
-        title: str,
-        fields: Sequence[Field],
-        submit: Callable[[dict[str, str]], str],
-        hint: str = "",
-        *,
-        id: str | None = None,
-    ) -> None:
-        super().__init__(id=id, classes="form-dialog")
-        self.title_text = title
-        self.fields = tuple(fields)
-        self.submit = submit
-        self.hint = hint
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="form-box"):
-            yield Static(Text(self.title_text, style="bold"), classes="form-title")
-            if self.hint:
-                yield Static(Text(self.hint), classes="form-hint")
-            for f in self.fields:
-                yield Label(f.label, classes="form-label")
-                yield Input(value=f.value, placeholder=f.placeholder, id=f"field-{f.key}")
-            yield Static(classes="form-error")
-            with Horizontal(classes="form-buttons"):
-                yield Button("Save  ctrl+s", variant="primary", classes="form-save")
-                yield Button("Cancel  esc", classes="form-cancel")
-
-    def on_mount(self) -> None:
-        self.query_one(f"#field-{self.fields[0].key}", Input).focus()
-
-    def values(self) -> dict[str, str]:
-        return {f.key: self.query_one(f"#field-{f.key}", Input).value for f in self.fields}
-
-    @on(Input.Submitted)
-    def _submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        keys = [f"field-{f.key}" for f in self.fields]
-        at = keys.index(event.input.id) if event.input.id in keys else len(keys) - 1
-        if at + 1 < len(keys):
-            self.query_one(f"#{keys[at + 1]}", Input).focus()
-        else:
-            self.action_save()
-
-    @on(Button.Pressed, ".form-save")
-    def _save_pressed(self) -> None:
-        self.action_save()
-
-    @on(Button.Pressed, ".form-cancel")
-    def _cancel_pressed(self) -> None:
-        self.action_cancel()
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-    def action_save(self) -> None:
-        self.query_one(".form-error", Static).update("")
-        self.save(self.values())
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="form")
-    def save(self, values: dict[str, str]) -> None:
-        """Run the edit off the UI thread; a refusal keeps the form open with the reason."""
-        try:
-            summary = self.submit(values)
-        except (EvaltuiError, OSError) as exc:
-            self.post_message(FormFailed(str(exc)))
-            return
-        self.post_message(FormSaved(summary))
-
-    @on(FormSaved)
-    def _saved(self, message: FormSaved) -> None:
-        message.stop()
-        self.app.post_message(StateChanged("registry", source="a form"))  # a case or a mode was added
-        self.dismiss(message.summary)
-
-    @on(FormFailed)
-    def _failed(self, message: FormFailed) -> None:
-        message.stop()
-        self.show_error(message.error)
-
-    def show_error(self, error: str) -> None:
-        text = clean(error, keep_newlines=False)
-        self.query_one(".form-error", Static).update(Text(text))
-        self.app.notify(text, title="Not saved", severity="error", markup=False)
-
-    def worker_failed(self, worker: Worker) -> bool:
-        """Show the failure of one of this node's workers where it happened (the app calls it)."""
-        self.show_error(f"the edit failed: {worker.error}")
-        return True
-
-
 class MatrixTable(DataTable):
     """The failure-mode × eval matrix; Enter (shown in the footer) lists the cases of the cell."""
 
@@ -207,6 +88,16 @@ class MatrixTable(DataTable):
 
 class CoverageScreen(Screen):
     """The matrix, read in a worker; Enter on a cell lists its cases, `m` adds a mode, `n` adds a case."""
+
+    DEFAULT_CSS = """
+    CoverageScreen {
+        #coverage-summary { height: auto; padding: 0 1; background: $panel; color: $foreground; }
+        #coverage-matrix { height: auto; max-height: 50%; background: $surface; }
+        #coverage-mode { height: auto; min-height: 3; padding: 0 1; border-top: solid $pane-border; }
+        #coverage-cases-title { height: 1; padding: 0 1; color: $foreground; }
+        #coverage-cases { height: 1fr; }
+    }
+    """
 
     if TYPE_CHECKING:  # the screens and tabs run inside evaltui's app: say so to the type checker
         app: EvaltuiApp

@@ -23,7 +23,8 @@ from evaltui.core.runs import report, runner
 from evaltui.core.runs.execution import JobFinished, JobStarted
 from evaltui.core.textsafe import clean, one_line
 from evaltui.tui.messages import ReportBase, ReportBuilt, ReportStatus, RunsRecorded, StateChanged
-from evaltui.tui.widgets.runs_tab import RunsTab, colors
+from evaltui.tui.widgets.runs_tab import RunsTab
+from evaltui.tui.widgets.runs_text import colors
 
 if TYPE_CHECKING:
     from evaltui.tui.app import EvaltuiApp
@@ -40,6 +41,16 @@ class ReportScreen(Screen):
 
     DEFAULT_CSS = """
     ReportScreen {
+        #report-title {
+            height: 1;
+            padding: 0 1;
+            background: $panel;
+            color: $foreground;
+        }
+        .report-label {
+            padding: 1 1 0 0;
+            color: $foreground-muted;
+        }
         #report-form {
             height: 3;
             padding: 0 1;

@@ -38,6 +38,17 @@ CALENDAR_FILE = "rotation.ics"
 class RotationScreen(Screen):
     """Lanes per member over the coming periods; the selected member's handoff brief below; `x` exports .ics."""
 
+    DEFAULT_CSS = """
+    RotationScreen {
+        #rotation-summary { height: auto; padding: 0 1; background: $panel; color: $foreground; }
+        #rotation-lanes { height: auto; max-height: 50%; background: $surface; }
+        #rotation-legend { height: auto; padding: 0 1; border-bottom: solid $pane-border; }
+        #rotation-brief-title { height: 1; padding: 0 1; color: $foreground; }
+        #rotation-brief-scroll { height: 1fr; padding: 0 1; }
+        #rotation-brief { margin: 0; padding: 0; }
+    }
+    """
+
     if TYPE_CHECKING:  # the screens and tabs run inside evaltui's app: say so to the type checker
         app: EvaltuiApp
 

@@ -63,6 +63,18 @@ def spec(value: object) -> str | None:
 class DiffTab(DetailTab):
     """Two sides of the selected eval (previous version → HEAD by default), their file diffs and case summary."""
 
+    DEFAULT_CSS = """
+    DiffTab {
+        padding: 0 1;
+        #diff-head { height: auto; margin: 1 0 1 0; }
+        #diff-loading { height: 3; color: $primary; }
+        .diff-pick { height: 1; }
+        .diff-side { width: 3; text-style: bold; color: $foreground-muted; }
+        .diff-pick Select { width: 1fr; }
+        #diff-body { height: auto; }
+    }
+    """
+
     BINDINGS = [
         Binding("s", "toggle_split", "Side by side", id="diff-split"),
         Binding("u", "unified", "Unified", id="diff-unified", show=False),

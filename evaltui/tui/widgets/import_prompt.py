@@ -9,9 +9,10 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Label, Static
+
+from evaltui.tui.screens.form import DialogScreen
 
 MAX_ENTRIES = 2000  # entries read per folder while completing
 
@@ -51,7 +52,7 @@ class PathSuggester(Suggester):
         return value + name[len(partial) :] + ("/" if is_dir else "")
 
 
-class ImportPrompt(ModalScreen["str | None"]):
+class ImportPrompt(DialogScreen["str | None"]):
     """Ask for a log to import; dismisses with the path typed, or None."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="import-cancel")]
@@ -77,6 +78,3 @@ class ImportPrompt(ModalScreen["str | None"]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.dismiss(event.value.strip() or None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

@@ -50,6 +50,19 @@ class LineageTab(DetailTab):
     ALLOW_MAXIMIZE = True
 
     DEFAULT_CSS = """
+    LineageTab {
+        padding: 0 1;
+        overflow-y: hidden;
+        #lineage-head { height: auto; margin-bottom: 1; }
+        #lineage-loading { height: 3; color: $primary; }
+        #lineage-list { height: 1fr; min-height: 6; border: none; padding: 0; background: $surface; }
+        #lineage-list > .option-list--option-disabled { color: $foreground; }
+        #lineage-list > .option-list--separator { color: $pane-border; }
+        #lineage-diff-box { display: none; height: 2fr; border-top: solid $pane-border; }
+        #lineage-diff-title { height: 1; }
+        #lineage-diff { height: 1fr; }
+        #lineage-diff:focus { background: $boost; }
+    }
     LineageTab #lineage-list {
         text-wrap: nowrap;
         text-overflow: ellipsis;
