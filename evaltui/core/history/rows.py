@@ -123,6 +123,10 @@ class AfterReplay:
     def _follow_back(self, answers: CopyAnswers) -> tuple[dict[str, list[Hit]], list[tuple[str, str]]]:
         starts = sorted(self.first_def.items(), key=lambda kv: -kv[1].at)
         hits: dict[str, list[Hit]] = {name: [] for name in self.first_def}
+        # Copies are followed for single-file evals, as `git log --follow` follows its one file.
+        # Several files have no `--follow` to agree with: renames (from the log) are followed for
+        # them, copies are not, so the expensive whole-tree copy detection is spared for them.
+        single = {name for name, info in self.first_def.items() if len(info.origins) == 1}
         tracked: dict[str, list[tuple[str, str]]] = {}  # followed path -> (eval name, path when registered)
         asks: list[tuple[str, str]] = []
         k = 0
@@ -139,34 +143,38 @@ class AfterReplay:
             record = self.records[j]
             if len(record.parents) > 1:
                 continue  # `git log --follow` shows no merge and follows no rename in one
-            moves: list[tuple[str, str]] = []
+            moves: list[tuple[str, str, list[tuple[str, str]]]] = []  # (path, source, the tokens that move)
             for ch in record.changes:
                 kind, old, new = ch.kind, ch.old, ch.new
                 if kind != "D":
                     tokens = tracked.get(new)
                     if tokens:
-                        source = old if kind == "R" else None
-                        if kind == "A" and record.parents:
+                        if kind == "R":
+                            moves.append((new, old, tokens))
+                        followers = [t for t in tokens if t[0] in single] if kind == "A" and record.parents else ()
+                        copied = None
+                        if followers:
                             ask = (record.sha, new)
                             answer = answers.get(ask)
                             if answer is None and ask not in answers:
                                 asks.append(ask)
                             elif answer is not None:
-                                source = answer.path
-                                ch = Change("C", answer.path, new, answer.blob, ch.new_blob)
-                        for name, at_first in tokens:
-                            hits[name].append(Hit(j, ch, at_first))
-                        if source is not None:
-                            moves.append((new, source))
+                                copied = Change("C", answer.path, new, answer.blob, ch.new_blob)
+                                moves.append((new, answer.path, followers))
+                        for token in tokens:
+                            name, at_first = token
+                            hits[name].append(Hit(j, copied if copied and token in followers else ch, at_first))
                 if kind == "D" or (kind == "R" and old != new):
                     tokens = tracked.get(old)
                     if tokens:  # the followed path goes away here (deleted, or moved elsewhere)
                         for name, at_first in tokens:
                             hits[name].append(Hit(j, Change("D", old, old, ch.old_blob, None), at_first))
-            for new, source in moves:
-                tokens = tracked.pop(new, None)
-                if tokens:
-                    tracked.setdefault(source, []).extend(tokens)
+            for new, source, moving in moves:
+                tokens = tracked.pop(new, [])
+                staying = [t for t in tokens if t not in moving]
+                if staying:
+                    tracked[new] = staying
+                tracked.setdefault(source, []).extend(t for t in tokens if t in moving)
         return hits, asks
 
     def _prepend(self, name: str, found: list[Hit]) -> None:
