@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import stat
 from pathlib import Path
 
 from evaltui.core.registry.globs import expand_glob, inside_repo, malformed
@@ -43,7 +44,15 @@ class PathRules(Reporter):
             return None
         if not self.check_files:
             return path
-        if not inside_repo(self.root, path):
+        # One stat of the file; its folder is checked once for every path in it (thousands of
+        # files in a few folders in an adopted tree). Only a symlink is resolved in full.
+        try:
+            mode: int | None = os.lstat(self.root / path).st_mode
+        except (OSError, ValueError):
+            mode = None
+        if not self.folder_inside(posixpath.dirname(path)) or (
+            mode is not None and stat.S_ISLNK(mode) and not inside_repo(self.root, path)
+        ):
             self.error(
                 key,
                 f"path {value!r} resolves outside the repository (through a symlink); point at a file inside it",
@@ -51,11 +60,13 @@ class PathRules(Reporter):
                 eval,
             )
             return None
-        target = self.root / path
-        try:
-            is_dir, is_file = target.is_dir(), target.is_file()
-        except (OSError, ValueError):
-            is_dir = is_file = False
+        if mode is not None and stat.S_ISLNK(mode):
+            try:
+                mode = os.stat(self.root / path).st_mode
+            except (OSError, ValueError):
+                mode = None
+        is_dir = mode is not None and stat.S_ISDIR(mode)
+        is_file = mode is not None and stat.S_ISREG(mode)
         if is_dir:
             self.error(
                 key,
@@ -98,12 +109,16 @@ class PathRules(Reporter):
 
     def escapes(self, match: str) -> bool:
         """Whether a file found by a glob lies outside the repository (checks each directory once)."""
-        folder = posixpath.dirname(match)
-        if folder not in self.folders_inside:
-            self.folders_inside[folder] = not folder or inside_repo(self.root, folder)
-        if not self.folders_inside[folder]:
+        if not self.folder_inside(posixpath.dirname(match)):
             return True
         return os.path.islink(self.root / match) and not inside_repo(self.root, match)
+
+    def folder_inside(self, folder: str) -> bool:
+        """Whether a repository folder ("" for the root) stays inside the repository (each asked once)."""
+        inside = self.folders_inside.get(folder)
+        if inside is None:
+            inside = self.folders_inside[folder] = not folder or inside_repo(self.root, folder)
+        return inside
 
     def function_ref(self, value: str, key: KeyPath, eval: str | None = None) -> str | None:
         file, sep, func = value.rpartition(":")
