@@ -27,7 +27,7 @@ class PathRules(Reporter):
                 key, 'expected a path relative to the repository, e.g. "data/qa.jsonl", got an empty string', eval=eval
             )
             return None
-        if value.startswith(("/", "~", "\\")) or Path(value).is_absolute() or re.match(r"^[A-Za-z]:", value):
+        if value.startswith(("/", "~", "\\")) or os.path.isabs(value) or re.match(r"^[A-Za-z]:", value):
             self.error(
                 key,
                 f'path {value!r} must be relative to the repository root, e.g. "data/qa.jsonl"',
@@ -47,7 +47,7 @@ class PathRules(Reporter):
         # One stat of the file; its folder is checked once for every path in it (thousands of
         # files in a few folders in an adopted tree). Only a symlink is resolved in full.
         try:
-            mode: int | None = os.lstat(self.root / path).st_mode
+            mode: int | None = os.lstat(os.path.join(self.root, path)).st_mode
         except (OSError, ValueError):
             mode = None
         if not self.folder_inside(posixpath.dirname(path)) or (
