@@ -741,7 +741,7 @@ def test_a_rewritten_tail_is_rebuilt_from_cached_commits(repo: Repo, tmp_path: P
         'paths = [\n    "a.yaml",\n    "b/_template_yaml",\n]\nversion_format = "yaml"\n',
         'paths = [\n  "a", # why this file\n  "b"\n]\n',
         'paths = [\n  "a",\n  1,\n  2.5,\n]\nparams = [\n]\n',
-        'paths = [\n  true,\n]\n',
+        "paths = [\n  true,\n]\n",
         'paths = [\n  "a" "b",\n]\n',
         'paths = [\n  "\\U0001F600",\n  "\\/",\n]\n',
         'paths = [\n  "a",\n] # closed\n',

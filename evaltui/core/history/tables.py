@@ -317,7 +317,7 @@ _ARRAY_START = re.compile(r"[ \t]*([A-Za-z0-9_\-]+)[ \t]*=[ \t]*\[[ \t]*")
 def _element(line: str) -> tuple[object] | None:
     """The value of one line of a multi-line array (`"text",`), when it is a plain JSON-readable one."""
     text = line.strip()
-    if not text or text[0] not in "\"-0123456789" or "\\/" in text:
+    if not text or text[0] not in '"-0123456789' or "\\/" in text:
         return None
     try:
         value, end = _JSON.raw_decode(text)
