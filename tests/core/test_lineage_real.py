@@ -186,6 +186,36 @@ def test_parallel_add_when_the_eval_is_registered_with_its_file(repo: Repo, tmp_
     assert commits(lineage) == follow
 
 
+def test_side_branch_commit_after_registration_that_does_not_descend_from_it(repo: Repo, tmp_path: Path) -> None:
+    """A branch forked before the eval was registered, edited after it and merged back: its edit
+    is the eval's (git lists it), and the merge that brings it in is not an entry of its own."""
+    repo.write("tasks/hs.yaml", task("1.0"))
+    repo.write("README", "x\n")
+    repo.commit("add the task")
+    repo.branch("side")
+    repo.branch("main", new=False)
+    registered = repo.register("tasks/hs.yaml")
+    repo.branch("side", new=False)
+    repo.write("tasks/hs.yaml", task("2.0", "side edit"))
+    side_edit = repo.commit("side: edit the task, dated after the registration")
+    repo.branch("main", new=False)
+    repo.write("README", "y\n")
+    repo.commit("main: unrelated")
+    before_merge = repo.lineage(tmp_path / "cache")  # cached: the merge is then a refresh on top of it
+    assert [e.kind for e in before_merge.entries["t"]] == ["meta", "created"]
+    repo.merge("side")
+
+    lineage = repo.lineage(tmp_path / "cache")
+    assert lineage.entries == repo.lineage(tmp_path / "cold").entries
+    plain = repo.plain("tasks/hs.yaml")
+    follow = repo.follow("tasks/hs.yaml")
+    assert side_edit in plain and plain == follow
+    assert commits(lineage, registered=registered) == follow
+    entries = lineage.entries["t"]
+    assert [e.kind for e in entries] == ["bump", "meta", "created"]
+    assert entries[0].commit == side_edit and entries[0].version == "2.0" and entries[0].previous_version == "1.0"
+
+
 def _loose(root: Path, sha: str) -> Path:
     path = root / ".git" / "objects" / sha[:2] / sha[2:]
     assert path.exists(), "the object must be loose to be deleted"

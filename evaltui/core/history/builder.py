@@ -233,6 +233,8 @@ class Builder(AfterReplay):
             found = [(s, sd) for s, sd in sources if s is not None]
             if found and not _merge_changed(state, d, found):
                 return
+            if prev is not None and before is d and self._taken_from_unregistered(state, vspec, others, name):
+                return  # the branch's own commits are the eval's (found by the walk back), not the merge
             if prev is None and found:
                 prev, before = found[0]
         every = state.all_files()
@@ -278,6 +280,21 @@ class Builder(AfterReplay):
                     i, None, prev.vkey, vkey, flags, tuple(sorted(paths)), tuple(renames), "merge" if merge else None
                 ),
             )
+
+    def _taken_from_unregistered(
+        self, state: EvalState, vspec: object, others: list[TreeState | None], name: str
+    ) -> bool:
+        """Whether a merge took the eval's files and version as they are from a parent that does not
+        register the eval (a branch forked before the registration): TREESAME to it, as git says."""
+        every = state.all_files()
+        for other in others:
+            if other is None or name in other.defs:
+                continue
+            blobs = other.blobs
+            same = all(blobs.get(p) == b for p, b in every.items())
+            if same and (not isinstance(vspec, FileSource) or self.vers.key(vspec, blobs) == state.vkey):
+                return True
+        return False
 
     def _under(self, i: int, blobs: dict[str, str], prefix: str) -> list[str]:
         """The paths of commit `i`'s tree under `prefix` (sorted once per commit that asks)."""

@@ -102,8 +102,9 @@ class AfterReplay:
             return
         # Answers from earlier builds are kept (`copies`): they never change for a commit.
         answers: CopyAnswers = dict(self.copies)
+        late = self._late()
         while True:
-            hits, asks = self._follow_back(answers)
+            hits, asks = self._follow_back(answers, late)
             asks = [a for a in asks if a not in answers]
             if not asks:
                 break
@@ -120,9 +121,51 @@ class AfterReplay:
             if found_hits:
                 self._prepend(name, found_hits[::-1])
 
-    def _follow_back(self, answers: CopyAnswers) -> tuple[dict[str, list[Hit]], list[tuple[str, str]]]:
+    def _late(self) -> dict[str, list[int]]:
+        """Commits after an eval's registration that do not descend from it, newest first, per eval:
+        a branch forked before the registration and merged after it. The replay does not see them
+        as the eval's (their tree does not register it); `git log -- FILE` lists them."""
+        records = self.records
+        first = min(info.at for info in self.first_def.values())
+        if not any(len(records[j].parents) > 1 for j in range(first + 1, len(records))):
+            return {}  # without a later merge every later commit descends from the registration
+        bits: dict[int, int] = {}  # registration commit -> its bit in the masks
+        for info in self.first_def.values():
+            bits.setdefault(info.at, 1 << len(bits))
+        index = {records[j].sha: j for j in range(first, len(records))}
+        masks = [0] * (len(records) - first)  # the registrations each commit descends from
+        for j in range(first, len(records)):
+            mask = bits.get(j, 0)
+            for parent in records[j].parents:
+                k = index.get(parent)
+                if k is not None:
+                    mask |= masks[k - first]
+            masks[j - first] = mask
+        by_start = {
+            at: [j for j in range(len(records) - 1, at, -1) if not masks[j - first] & bit] for at, bit in bits.items()
+        }
+        return {name: by_start[info.at] for name, info in self.first_def.items() if by_start[info.at]}
+
+    def _follow_back(
+        self, answers: CopyAnswers, late: dict[str, list[int]]
+    ) -> tuple[dict[str, list[Hit]], list[tuple[str, str]]]:
         starts = sorted(self.first_def.items(), key=lambda kv: -kv[1].at)
         hits: dict[str, list[Hit]] = {name: [] for name in self.first_def}
+        for name, indices in late.items():
+            # Such a branch holds the files where the registration found them; no merge is shown.
+            watched: dict[str, list[str]] = {}
+            for at_first, origin in self.first_def[name].origins.items():
+                watched.setdefault(origin, []).append(at_first)
+            for j in indices:
+                record = self.records[j]
+                if len(record.parents) > 1:
+                    continue
+                for ch in record.changes:
+                    if ch.kind != "D":
+                        hits[name].extend(Hit(j, ch, at_first) for at_first in watched.get(ch.new, ()))
+                    if ch.kind == "D" or (ch.kind == "R" and ch.old != ch.new):
+                        gone = Change("D", ch.old, ch.old, ch.old_blob, None)
+                        hits[name].extend(Hit(j, gone, at_first) for at_first in watched.get(ch.old, ()))
         # Copies are followed for single-file evals, as `git log --follow` follows its one file.
         # Several files have no `--follow` to agree with: renames (from the log) are followed for
         # them, copies are not, so the expensive whole-tree copy detection is spared for them.
@@ -178,10 +221,14 @@ class AfterReplay:
         return hits, asks
 
     def _prepend(self, name: str, found: list[Hit]) -> None:
-        _at, d, _origins, vpath, flags_at, paths_at, renames_at = self.first_def[name]
+        """Add the commits the walk found, oldest first: those from before the registration go before
+        it, those of a branch merged after it go among the later ones, in order."""
+        at, d, _origins, vpath, flags_at, paths_at, renames_at = self.first_def[name]
         spec = d.vfile.spec if d.vfile is not None else None
         items: list[Transition] = []
+        late: list[Transition] = []
         vkey: VersionKey | None = None
+        registered: VersionKey | None = None  # the version key just before the registration
         groups: dict[int, list[tuple[Change, str]]] = {}
         for j, ch, at_first in found:
             groups.setdefault(j, []).append((ch, at_first))
@@ -208,23 +255,37 @@ class AfterReplay:
                     vkey = BlobKey(nb, spec)
                     self.vpaths.setdefault(vkey, new)
                     self.vers.want(vkey, new)
-            items.append(
+            early = j < at
+            (items if early else late).append(
                 Transition(
                     j,
-                    None if items else "created",
+                    "created" if early and not items else None,
                     before,
                     vkey,
                     flags,
                     tuple(sorted(set(paths))),
                     tuple(renames),
-                    "before it was added to evals.toml",
+                    "before it was added to evals.toml" if early else "on a branch merged after it was added",
                 )
             )
-        created = self.trans[name][0]
-        self.trans[name][0] = Transition(
-            created.at, None, vkey, created.after, flags_at or META, paths_at, renames_at, "added to evals.toml"
-        )
-        self.trans[name][:0] = items
+            if early:
+                registered = vkey
+        trans = self.trans[name]
+        if late:
+            trans[1:] = sorted([*trans[1:], *late], key=lambda t: t.at)
+        if items:
+            created = trans[0]
+            trans[0] = Transition(
+                created.at,
+                None,
+                registered,
+                created.after,
+                flags_at or META,
+                paths_at,
+                renames_at,
+                "added to evals.toml",
+            )
+            trans[:0] = items
 
     def rows(self) -> dict[str, list[Row]]:
         """Each eval's entries as identity-neutral rows, oldest first."""
