@@ -121,6 +121,34 @@ def test_copy_is_followed_to_its_source(repo: Repo, tmp_path: Path) -> None:
     assert copy.kind == "renamed" and copy.renames == (("tasks/base.yaml", "tasks/variant.yaml"),)
 
 
+def test_an_eval_of_several_files_follows_renames_but_not_copies(repo: Repo, tmp_path: Path) -> None:
+    """`git log --follow` takes one file; for several, the lineage lists what `git log -- FILES`
+    lists, with renames followed and copies read as additions (whole-tree copy detection for
+    every file of every adopted task would cost minutes on a large harness)."""
+    repo.write("tasks/base.yaml", task("1.0"))
+    repo.write("tasks/utils.py", "def f(d):\n    return d\n")
+    repo.commit("add base and its helpers")
+    repo.write("tasks/base.yaml", task("1.0", "better prompt"))
+    repo.commit("edit base")
+    repo.write("tasks/variant.yaml", task("1.0", "better prompt"))  # a copy of base
+    repo.commit("copy base into a variant")
+    move(repo.root, "tasks/utils.py", "tasks/helpers.py")
+    repo.commit("rename the helpers")
+    repo.write(
+        "evals.toml", '[evals.t]\nversion_from = "tasks/variant.yaml#metadata.version"\npaths = ["tasks/helpers.py"]\n'
+    )
+    registered = repo.commit("track the task with evaltui")
+
+    lineage = repo.lineage(tmp_path / "cache")
+    listed = commits(lineage, registered=registered)
+    plain = git(repo.root, "log", "--format=%H", "--", "tasks/variant.yaml", "tasks/helpers.py").decode().split()
+    renamed = repo.follow("tasks/helpers.py")
+    everything = git(repo.root, "log", "--format=%H").decode().split()
+    assert listed == [c for c in everything if c in {*plain, *renamed}]
+    edit_base = repo.follow("tasks/variant.yaml")[1]
+    assert len(listed) == 3 and edit_base not in listed  # the copy's source is not followed
+
+
 def test_rename_on_a_side_branch_merged_back(repo: Repo, tmp_path: Path) -> None:
     repo.write("tasks/hs.yaml", task("1.0"))
     repo.write("README", "x\n")
