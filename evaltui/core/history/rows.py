@@ -133,7 +133,10 @@ class AfterReplay:
         for info in self.first_def.values():
             bits.setdefault(info.at, 1 << len(bits))
         index = {records[j].sha: j for j in range(first, len(records))}
+        starts = {bit: at for at, bit in bits.items()}
         masks = [0] * (len(records) - first)  # the registrations each commit descends from
+        before = 0  # the registrations earlier in the log
+        by_start: dict[int, list[int]] = {}
         for j in range(first, len(records)):
             mask = bits.get(j, 0)
             for parent in records[j].parents:
@@ -141,10 +144,13 @@ class AfterReplay:
                 if k is not None:
                     mask |= masks[k - first]
             masks[j - first] = mask
-        by_start = {
-            at: [j for j in range(len(records) - 1, at, -1) if not masks[j - first] & bit] for at, bit in bits.items()
-        }
-        return {name: by_start[info.at] for name, info in self.first_def.items() if by_start[info.at]}
+            outside = before & ~mask  # mostly none: a commit of the main line descends from them all
+            while outside:
+                bit = outside & -outside
+                by_start.setdefault(starts[bit], []).append(j)
+                outside ^= bit
+            before |= bits.get(j, 0)
+        return {name: by_start[info.at][::-1] for name, info in self.first_def.items() if info.at in by_start}
 
     def _follow_back(
         self, answers: CopyAnswers, late: dict[str, list[int]]
