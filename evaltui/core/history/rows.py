@@ -300,11 +300,21 @@ class AfterReplay:
         out: dict[str, list[Row]] = {}
         get = self.vers.get
         hint_of = self.vpaths.get
+        # Evals that share files share most of their rows (a task family's template, say): one
+        # row object each, which also pickles once and becomes one entry.
+        made: dict[tuple[Transition, object], tuple[Row, object]] = {}
         for name, items in self.trans.items():
             last = self.last_known.get(name, _UNSET)
             rows: list[Row] = []
             out[name] = rows
-            for i, hint, pkey, vkey, flags, paths, renames, note in items:
+            for t in items:
+                again = made.get((t, last))
+                if again is not None:
+                    rows.append(again[0])
+                    last = again[1]
+                    continue
+                seen = last
+                i, hint, pkey, vkey, flags, paths, renames, note = t
                 version, valid_for, why, vnote, known = get(vkey, hint_of(vkey, "the version file"))
                 if hint == "created":
                     kind, previous = "created", None
@@ -339,19 +349,19 @@ class AfterReplay:
                 if info is None:
                     info = meta[i] = _commit_meta(self.records[i])
                 shown = kind in ("bump", "created")
-                rows.append(
-                    (
-                        *info,
-                        version,
-                        previous,
-                        kind,
-                        tuple(map(_shown, paths)),
-                        valid_for if shown else None,
-                        why if shown else None,
-                        "; ".join(x for x in (note, vnote) if x) or None,
-                        tuple((_shown(a), _shown(b)) for a, b in renames) if renames else (),
-                    )
+                row: Row = (
+                    *info,
+                    version,
+                    previous,
+                    kind,
+                    tuple(map(_shown, paths)),
+                    valid_for if shown else None,
+                    why if shown else None,
+                    "; ".join(x for x in (note, vnote) if x) or None,
+                    tuple((_shown(a), _shown(b)) for a, b in renames) if renames else (),
                 )
+                rows.append(row)
+                made[(t, seen)] = (row, last)
             if last is not _UNSET:  # only versions are kept: the sentinel would not survive the cache's pickling
                 self.last_known[name] = last
         return out
