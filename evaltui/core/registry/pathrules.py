@@ -22,6 +22,9 @@ class PathRules(Reporter):
 
         A path that is merely missing is an error but is kept: its history still matters.
         """
+        known = self.paths_ok.get(value)
+        if known is not None:
+            return known
         if not value.strip():
             self.error(
                 key, 'expected a path relative to the repository, e.g. "data/qa.jsonl", got an empty string', eval=eval
@@ -76,6 +79,8 @@ class PathRules(Reporter):
             )
         elif not is_file:
             self.error(key, f"file {value!r} does not exist", "missing-file", eval)
+        else:
+            self.paths_ok[value] = path
         return path
 
     def glob_value(self, pattern: str, key: KeyPath, eval: str) -> str | None:
