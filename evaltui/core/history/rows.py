@@ -92,11 +92,13 @@ class AfterReplay:
         """Commits to an eval's files from before it was in evals.toml, as `git log --follow` finds them.
 
         One backward walk over the records (newest first, as git walks) serves every eval. Like
-        `--follow`, a file is tracked by one path that moves to the source at a rename or a copy
-        into it; merges are passed over, and an addition without a source does not end the walk
-        (a side branch may have added the same file, or it was deleted and added again).
-        Additions are asked about copies in one git call per round; a new answer can move a
-        path, so the walk is repeated until no new question comes up (once or twice).
+        `--follow`, a file is tracked by one path that moves to the source at a rename (or, for an
+        eval of one file, a copy into it); merges are passed over, and an addition without a
+        source does not end the walk (a side branch may have added the same file, or it was
+        deleted and added again). Additions are asked about copies in one git call per round; a
+        new answer can move a path, so the walk is repeated until no new question comes up (once
+        or twice). Commits of a branch forked before the registration and merged after it are
+        the eval's too (`_late`).
         """
         if not self.first_def:
             return
