@@ -54,6 +54,7 @@ class Builder(AfterReplay):
         self.first_def: dict[str, FirstSeen] = {}
         self.vpaths: dict[VersionKey | None, str] = {}
         self.copies = {} if copies is None else copies  # (commit, added path) -> where it was copied from
+        self.prekeys = {}
         self.keyed: set[str] = set()  # structured version files and what they include: read ahead
         self.notes: list[str] = []
         self.ever: set[str] = set()

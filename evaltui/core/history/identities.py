@@ -95,22 +95,27 @@ def materialize(
     new = object.__new__
     entries: dict[str, tuple[Entry, ...]] = {}
     authorship: dict[str, Authorship] = {}
-    made: dict[int, Entry] = {}  # evals that share files share rows: one (frozen) entry per row
+    made: dict[int, tuple[Entry, str]] = {}  # evals that share files share rows: one (frozen) entry per row
     for name, items in rows.items():
         out = []
         counts: dict[str, int] = {}
         creator = None
         for r in items:
+            shared = made.get(id(r))
+            if shared is not None:
+                entry, who = shared
+                out.append(entry)
+                counts[who] = counts.get(who, 0) + 1
+                if r[7] == "created":
+                    creator = who
+                continue
             author, email, member = resolve(r[1], r[2])
             who = member or author
             counts[who] = counts.get(who, 0) + 1
             if r[7] == "created":
                 creator = who
-            entry = made.get(id(r))
-            if entry is not None:
-                out.append(entry)
-                continue
-            entry = made[id(r)] = new(Entry)
+            entry = new(Entry)
+            made[id(r)] = (entry, who)
             d = entry.__dict__  # frozen: fill the instance dict directly, as unpickling would
             (
                 d["commit"],

@@ -10,7 +10,7 @@ from evaltui.core.history.blobs import BlobReader
 from evaltui.core.history.defs import EvalDef
 from evaltui.core.history.fastversions import VersionReader
 from evaltui.core.history.logparse import Change, CopyAnswers, LogRecord, copy_sources
-from evaltui.core.history.vkeys import AbsentKey, BlobKey, VersionKey
+from evaltui.core.history.vkeys import AbsentKey, BlobKey, Spec, VersionKey
 from evaltui.core.textsafe import clean
 
 CONTENT, GONE, MOVED, META = 1, 2, 4, 8  # what a commit did to an eval, before versions are known
@@ -83,6 +83,7 @@ class AfterReplay:
     first_def: dict[str, FirstSeen]
     vpaths: dict[VersionKey | None, str]  # None (no source) is only looked up, never stored
     copies: CopyAnswers
+    prekeys: dict[tuple[str, Spec], BlobKey]  # version keys made by the walk back, one per (blob, spec)
     notes: list[str]
     last_known: dict[str, object]  # eval name -> its last known version (str or None); absent when none yet
 
@@ -239,7 +240,12 @@ class AfterReplay:
         registered: VersionKey | None = None  # the version key just before the registration
         groups: dict[int, list[tuple[Change, str]]] = {}
         for j, ch, at_first in found:
-            groups.setdefault(j, []).append((ch, at_first))
+            group = groups.get(j)
+            if group is None:
+                groups[j] = [(ch, at_first)]
+            else:
+                group.append((ch, at_first))
+        keys = self.prekeys
         for j, group in groups.items():
             flags = 0
             paths: list[str] = []
@@ -260,9 +266,13 @@ class AfterReplay:
                     flags |= CONTENT
                 if at_first == vpath and spec is not None and nb is not None:  # nb: only a deletion has none
                     # Read alone: the trees of commits before the eval was registered are not kept.
-                    vkey = BlobKey(nb, spec)
-                    self.vpaths.setdefault(vkey, new)
-                    self.vers.want(vkey, new)
+                    # One key per blob, asked for once, however many evals share the file.
+                    found_key = keys.get((nb, spec))
+                    if found_key is None:
+                        found_key = keys[(nb, spec)] = BlobKey(nb, spec)
+                        self.vpaths.setdefault(found_key, new)
+                        self.vers.want(found_key, new)
+                    vkey = found_key
             early = j < at
             (items if early else late).append(
                 Transition(
@@ -271,7 +281,7 @@ class AfterReplay:
                     before,
                     vkey,
                     flags,
-                    tuple(sorted(set(paths))),
+                    (paths[0],) if len(paths) == 1 else tuple(sorted(set(paths))),
                     tuple(renames),
                     "before it was added to evals.toml" if early else "on a branch merged after it was added",
                 )
