@@ -11,7 +11,8 @@ engine. The engine's public surface: `load_lineage`, `eval_log`, `versions_of`,
 `since_last_bump`, `file_at`, `tree_files`, `diff_text` and `BlobReader`. Its modules follow
 the order in which it works: find the repository (`repo`), stream the log (`logparse`) and feed
 it on (`feed`), read evals.toml (`tables`, `defs`) and version blobs (`blobs`, `fastversions`),
-replay over each commit's tree (`builder`, `treestate`, `rows`), resolve identities
+replay over each commit's tree (`builder`, `treestate`), walk back from each registration
+(`walkback`), make rows (`rows`), resolve identities
 (`identities`), cache (`cache`); `engine` ties them together, choosing a full replay, a rebuild
 (`rebuild`) or an incremental refresh (`incremental`), and `model` is what it returns.
 """

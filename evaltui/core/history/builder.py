@@ -21,6 +21,7 @@ from evaltui.core.history.rows import (
 from evaltui.core.history.tables import Tables
 from evaltui.core.history.treestate import EvalState, TreeState
 from evaltui.core.history.vkeys import BlobKey, FileSource, KeySpec, VersionKey
+from evaltui.core.history.walkback import WalkBack
 from evaltui.core.registry.model import glob_pattern
 
 
@@ -28,7 +29,7 @@ class NeedsFullBuild(Exception):
     """An incremental refresh met something only a full replay can place (e.g. older files)."""
 
 
-class Builder(AfterReplay):
+class Builder(WalkBack, AfterReplay):
     """Replays commit records in order (parents first) into per-eval transitions."""
 
     def __init__(
