@@ -185,7 +185,7 @@ def timed(args: list[str], cwd: Path) -> dict:
         "import contextlib, io, json, resource, sys, time\n"
         "from evaltui import cli\n"
         "import evaltui.cli.adopt, evaltui.cli.basic, evaltui.core.checks.problems, evaltui.core.history\n"
-        "import diskcache, tomlkit, yaml  # imported lazily by the commands; imports are not what is timed\n"
+        "import diskcache, git, tomlkit, yaml  # imported lazily by the commands (git: GitPython); imports are not what is timed\n"
         "buf = io.StringIO()\n"
         "start = time.perf_counter()\n"
         f"with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(io.StringIO()):\n"

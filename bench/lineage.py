@@ -383,7 +383,7 @@ def measure_child(repo: Path, cache: Path) -> dict:
         "from pathlib import Path\n"
         "from evaltui.core.history import load_lineage\n"
         "from evaltui.core.registry.model import load_registry\n"
-        "import diskcache, git, yaml  # imported lazily by the engine; imports are not what is timed\n"
+        "import diskcache, git, wcmatch.glob, yaml  # imported lazily by the engine; imports are not what is timed\n"
         f"registry = load_registry(Path({str(repo)!r}), strict=False, check_files=False)\n"
         "kids = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
         "cpu, start = time.process_time(), time.perf_counter()\n"

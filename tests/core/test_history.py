@@ -733,3 +733,34 @@ def test_a_rewritten_tail_is_rebuilt_from_cached_commits(repo: Repo, tmp_path: P
     git(repo.root, "checkout", "-q", "--orphan", "fresh")
     _grow(repo, 2, start=40)  # an unrelated history: nothing cached is of use
     assert repo.lineage(cache).source == "full"
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        'paths = [\n    "a.yaml",\n    "b/_template_yaml",\n]\nversion_format = "yaml"\n',
+        'paths = [\n  "a", # why this file\n  "b"\n]\n',
+        'paths = [\n  "a",\n  1,\n  2.5,\n]\nparams = [\n]\n',
+        "paths = [\n  true,\n]\n",
+        'paths = [\n  "a" "b",\n]\n',
+        'paths = [\n  "\\U0001F600",\n  "\\/",\n]\n',
+        'paths = [\n  "a",\n] # closed\n',
+        'paths = [\n  "a",\n  ["b"],\n]\n',
+        'paths = [\n  "a",\n',
+        'paths = [\n  "a",\n]\npaths = [\n]\n',
+    ],
+)
+def test_eval_tables_read_from_history_agree_with_tomllib(table: str) -> None:
+    from evaltui.core.compat import tomllib
+    from evaltui.core.history.tables import Tables
+
+    text = f'[project]\nname = "x"\n\n[evals.qa]\nmetric = "qa.py:score"\n{table}\n[evals.other]\nmetric = "o.py:f"\n'
+    try:
+        expected = tomllib.loads(text)["evals"]["qa"]
+    except tomllib.TOMLDecodeError:
+        expected = None
+    defs = Tables().defs("blob", text.encode())
+    if expected is None:
+        assert defs is None
+    else:
+        assert defs is not None and defs["qa"].table == expected

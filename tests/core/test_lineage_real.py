@@ -121,6 +121,34 @@ def test_copy_is_followed_to_its_source(repo: Repo, tmp_path: Path) -> None:
     assert copy.kind == "renamed" and copy.renames == (("tasks/base.yaml", "tasks/variant.yaml"),)
 
 
+def test_an_eval_of_several_files_follows_renames_but_not_copies(repo: Repo, tmp_path: Path) -> None:
+    """`git log --follow` takes one file; for several, the lineage lists what `git log -- FILES`
+    lists, with renames followed and copies read as additions (whole-tree copy detection for
+    every file of every adopted task would cost minutes on a large harness)."""
+    repo.write("tasks/base.yaml", task("1.0"))
+    repo.write("tasks/utils.py", "def f(d):\n    return d\n")
+    repo.commit("add base and its helpers")
+    repo.write("tasks/base.yaml", task("1.0", "better prompt"))
+    repo.commit("edit base")
+    repo.write("tasks/variant.yaml", task("1.0", "better prompt"))  # a copy of base
+    repo.commit("copy base into a variant")
+    move(repo.root, "tasks/utils.py", "tasks/helpers.py")
+    repo.commit("rename the helpers")
+    repo.write(
+        "evals.toml", '[evals.t]\nversion_from = "tasks/variant.yaml#metadata.version"\npaths = ["tasks/helpers.py"]\n'
+    )
+    registered = repo.commit("track the task with evaltui")
+
+    lineage = repo.lineage(tmp_path / "cache")
+    listed = commits(lineage, registered=registered)
+    plain = git(repo.root, "log", "--format=%H", "--", "tasks/variant.yaml", "tasks/helpers.py").decode().split()
+    renamed = repo.follow("tasks/helpers.py")
+    everything = git(repo.root, "log", "--format=%H").decode().split()
+    assert listed == [c for c in everything if c in {*plain, *renamed}]
+    edit_base = repo.follow("tasks/variant.yaml")[1]
+    assert len(listed) == 3 and edit_base not in listed  # the copy's source is not followed
+
+
 def test_rename_on_a_side_branch_merged_back(repo: Repo, tmp_path: Path) -> None:
     repo.write("tasks/hs.yaml", task("1.0"))
     repo.write("README", "x\n")
@@ -184,6 +212,36 @@ def test_parallel_add_when_the_eval_is_registered_with_its_file(repo: Repo, tmp_
     follow = repo.follow("tasks/hs.yaml")
     assert side_add in follow
     assert commits(lineage) == follow
+
+
+def test_side_branch_commit_after_registration_that_does_not_descend_from_it(repo: Repo, tmp_path: Path) -> None:
+    """A branch forked before the eval was registered, edited after it and merged back: its edit
+    is the eval's (git lists it), and the merge that brings it in is not an entry of its own."""
+    repo.write("tasks/hs.yaml", task("1.0"))
+    repo.write("README", "x\n")
+    repo.commit("add the task")
+    repo.branch("side")
+    repo.branch("main", new=False)
+    registered = repo.register("tasks/hs.yaml")
+    repo.branch("side", new=False)
+    repo.write("tasks/hs.yaml", task("2.0", "side edit"))
+    side_edit = repo.commit("side: edit the task, dated after the registration")
+    repo.branch("main", new=False)
+    repo.write("README", "y\n")
+    repo.commit("main: unrelated")
+    before_merge = repo.lineage(tmp_path / "cache")  # cached: the merge is then a refresh on top of it
+    assert [e.kind for e in before_merge.entries["t"]] == ["meta", "created"]
+    repo.merge("side")
+
+    lineage = repo.lineage(tmp_path / "cache")
+    assert lineage.entries == repo.lineage(tmp_path / "cold").entries
+    plain = repo.plain("tasks/hs.yaml")
+    follow = repo.follow("tasks/hs.yaml")
+    assert side_edit in plain and plain == follow
+    assert commits(lineage, registered=registered) == follow
+    entries = lineage.entries["t"]
+    assert [e.kind for e in entries] == ["bump", "meta", "created"]
+    assert entries[0].commit == side_edit and entries[0].version == "2.0" and entries[0].previous_version == "1.0"
 
 
 def _loose(root: Path, sha: str) -> Path:

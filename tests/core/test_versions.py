@@ -502,6 +502,16 @@ def test_reader_never_leaves_the_working_tree(tmp_path):
     assert read("missing.txt") is None
     assert read(".") is None  # a directory
     assert read("bad\0name") is None
+    # Folders: one that leaves the repository, one that stays inside it, and a link file in a good one.
+    write(root, "tasks/t.yaml", "t")
+    write(tmp_path, "elsewhere/t.yaml", "secret")
+    os.symlink(tmp_path / "elsewhere", root / "away")
+    os.symlink(root / "tasks", root / "alias")
+    os.symlink(tmp_path / "elsewhere" / "t.yaml", root / "tasks" / "out.yaml")
+    for _ in range(2):  # the second time from what the reader remembers of each folder
+        assert read("tasks/t.yaml") == b"t" and read("alias/t.yaml") == b"t"
+        assert read("away/t.yaml") is None and read("tasks/out.yaml") is None
+        assert read("tasks/../../outside.txt") is None and read("tasks") is None
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from evaltui.core.errors import Problem
 from evaltui.core.registry.model import Registry
-from evaltui.core.registry.tomlpos import KeyLocator, suggest
+from evaltui.core.registry.tomlpos import FileLocator, suggest
 
 
 def defined_names(source: bytes | str, filename: str = "<source>") -> set[str]:
@@ -66,10 +66,7 @@ def function_problems(registry: Registry) -> list[Problem]:
 
     A missing file is already a registry problem and is not reported again.
     """
-    try:
-        locator: KeyLocator | None = KeyLocator(registry.path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        locator = None
+    locator = FileLocator(registry.path)
     refs: list[tuple[tuple[str, ...], str, str | None]] = []
     for ev in registry.evals.values():
         if ev.metric:
@@ -86,7 +83,7 @@ def function_problems(registry: Registry) -> list[Problem]:
         names = parsed[file]
         if names is None:
             continue
-        line, column = locator.find(key) if locator is not None else (None, None)
+        line, column = locator.find(key)
         if isinstance(names, str):
             code, message = (
                 "unreadable-function",

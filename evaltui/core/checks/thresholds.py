@@ -61,19 +61,16 @@ def threshold_results(
 
 def threshold_problems(registry: Registry, results: Sequence[ThresholdResult]) -> list[Problem]:
     """A `below-threshold` error per (eval, model) whose latest score at the current version is under the gate."""
-    from evaltui.core.registry.tomlpos import KeyLocator
+    from evaltui.core.registry.tomlpos import FileLocator
 
-    try:
-        locator: KeyLocator | None = KeyLocator(registry.path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
-        locator = None
+    locator = FileLocator(registry.path)
     problems = []
     for r in results:
         if r.passed:
             continue
-        line, column = (
-            locator.find(("evals", r.eval, "threshold")) if locator is not None else (registry.evals[r.eval].line, None)
-        )
+        line, column = locator.find(("evals", r.eval, "threshold"))
+        if line is None and locator.failed:
+            line = registry.evals[r.eval].line
         version = f" {r.eval_version}" if r.eval_version else ""
         when = f" of {r.time:%Y-%m-%d}" if r.time else ""
         problems.append(

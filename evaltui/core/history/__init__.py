@@ -9,9 +9,12 @@ Writing (for the demo builder and the tests, `write`) and small reads (a file at
 revision's sha, a tree exported to a directory, a diff: `reads`) live here next to the lineage
 engine. The engine's public surface: `load_lineage`, `eval_log`, `versions_of`,
 `since_last_bump`, `file_at`, `tree_files`, `diff_text` and `BlobReader`. Its modules follow
-the order in which it works: stream the log (`logparse`), read evals.toml (`tables`, `defs`)
-and version blobs (`blobs`, `fastversions`), replay (`builder`, `rows`), resolve identities
-(`identities`), cache (`cache`); `engine` ties them together and `model` is what it returns.
+the order in which it works: find the repository (`repo`), stream the log (`logparse`) and feed
+it on (`feed`), read evals.toml (`tables`, `defs`) and version blobs (`blobs`, `fastversions`),
+replay over each commit's tree (`builder`, `treestate`), walk back from each registration
+(`walkback`), make rows (`rows`), resolve identities
+(`identities`), cache (`cache`); `engine` ties them together, choosing a full replay, a rebuild
+(`rebuild`) or an incremental refresh (`incremental`), and `model` is what it returns.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from typing import Any, NamedTuple
+from typing import Any
 
 from evaltui.core.history.blobs import BlobReader
 from evaltui.core.history.defs import EvalDef
@@ -19,83 +19,17 @@ from evaltui.core.history.rows import (
     Transition,
 )
 from evaltui.core.history.tables import Tables
+from evaltui.core.history.treestate import EvalState, TreeState
 from evaltui.core.history.vkeys import BlobKey, FileSource, KeySpec, VersionKey
+from evaltui.core.history.walkback import WalkBack
 from evaltui.core.registry.model import glob_pattern
-
-Chain = tuple[tuple[str, str], ...]
-
-
-class EvalState(NamedTuple):
-    """One eval as a commit left it: its own files and its version key."""
-
-    files: dict[str, str]  # the files its table names: path -> blob
-    vkey: VersionKey | None
-    chain: Chain = ()  # the files its version file includes (lm-eval `include:`), also files of the eval
-
-    def all_files(self) -> dict[str, str]:
-        chain = self.chain
-        return {**self.files, **dict(chain)} if chain else self.files
-
-
-class TreeState:
-    """The repository as one commit left it: tree, eval definitions and each eval's state."""
-
-    __slots__ = ("blobs", "chained", "defs", "evals", "fixed", "globs", "toml")
-
-    def __init__(self) -> None:
-        self.blobs: dict[str, str] = {}  # path -> blob sha
-        self.toml: str | None = None  # blob of evals.toml
-        self.defs: dict[str, EvalDef] = {}
-        self.evals: dict[str, EvalState] = {}
-        self.fixed: dict[str, tuple[str, ...]] = {}  # fixed path -> eval names
-        self.globs: dict[str, tuple[tuple[str, str], ...]] = {}  # literal prefix -> ((pattern, eval name), ...)
-        self.chained: dict[str, tuple[str, ...]] = {}  # a file included by a version file -> eval names
-
-    def copy(self) -> TreeState:
-        new = TreeState.__new__(TreeState)
-        for slot in TreeState.__slots__:
-            value = getattr(self, slot)
-            setattr(new, slot, value.copy() if isinstance(value, dict) else value)
-        return new
-
-    def rechain(self, name: str, old: Chain, new: Chain) -> None:
-        """Index the files an eval's version file includes, as they change."""
-        olds, news = {p for p, _ in old}, {p for p, _ in new}
-        for path in olds - news:
-            rest = tuple(n for n in self.chained.get(path, ()) if n != name)
-            if rest:
-                self.chained[path] = rest
-            else:
-                self.chained.pop(path, None)
-        for path in news - olds:
-            self.chained[path] = (*self.chained.get(path, ()), name)
-
-    def reindex(self, name: str, old: EvalDef | None, new: EvalDef | None) -> None:
-        if old is not None:
-            for path in old.fixed:
-                rest = tuple(n for n in self.fixed.get(path, ()) if n != name)
-                if rest:
-                    self.fixed[path] = rest
-                else:
-                    self.fixed.pop(path, None)
-            for prefix, _pattern in old.globs:
-                kept = tuple(x for x in self.globs.get(prefix, ()) if x[1] != name)
-                if kept:
-                    self.globs[prefix] = kept
-                else:
-                    self.globs.pop(prefix, None)
-        if new is not None:
-            for path in new.fixed:
-                self.fixed[path] = (*self.fixed.get(path, ()), name)
-            for prefix, pattern in new.globs:
-                self.globs[prefix] = (*self.globs.get(prefix, ()), (pattern, name))
 
 
 class NeedsFullBuild(Exception):
     """An incremental refresh met something only a full replay can place (e.g. older files)."""
 
 
-class Builder(AfterReplay):
+class Builder(WalkBack, AfterReplay):
     """Replays commit records in order (parents first) into per-eval transitions."""
 
     def __init__(
@@ -121,6 +55,7 @@ class Builder(AfterReplay):
         self.first_def: dict[str, FirstSeen] = {}
         self.vpaths: dict[VersionKey | None, str] = {}
         self.copies = {} if copies is None else copies  # (commit, added path) -> where it was copied from
+        self.prekeys = {}
         self.keyed: set[str] = set()  # structured version files and what they include: read ahead
         self.notes: list[str] = []
         self.ever: set[str] = set()
@@ -300,6 +235,8 @@ class Builder(AfterReplay):
             found = [(s, sd) for s, sd in sources if s is not None]
             if found and not _merge_changed(state, d, found):
                 return
+            if prev is not None and before is d and self._taken_from_unregistered(state, vspec, others, name):
+                return  # the branch's own commits are the eval's (found by the walk back), not the merge
             if prev is None and found:
                 prev, before = found[0]
         every = state.all_files()
@@ -345,6 +282,21 @@ class Builder(AfterReplay):
                     i, None, prev.vkey, vkey, flags, tuple(sorted(paths)), tuple(renames), "merge" if merge else None
                 ),
             )
+
+    def _taken_from_unregistered(
+        self, state: EvalState, vspec: object, others: list[TreeState | None], name: str
+    ) -> bool:
+        """Whether a merge took the eval's files and version as they are from a parent that does not
+        register the eval (a branch forked before the registration): TREESAME to it, as git says."""
+        every = state.all_files()
+        for other in others:
+            if other is None or name in other.defs:
+                continue
+            blobs = other.blobs
+            same = all(blobs.get(p) == b for p, b in every.items())
+            if same and (not isinstance(vspec, FileSource) or self.vers.key(vspec, blobs) == state.vkey):
+                return True
+        return False
 
     def _under(self, i: int, blobs: dict[str, str], prefix: str) -> list[str]:
         """The paths of commit `i`'s tree under `prefix` (sorted once per commit that asks)."""

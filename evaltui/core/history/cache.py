@@ -11,7 +11,7 @@ from evaltui.core.history.rows import Row
 if TYPE_CHECKING:
     import diskcache
 
-SCHEMA = 9  # of the cache; another value is discarded (9: no placeholder among the last known versions)
+SCHEMA = 10  # of the cache; another value is discarded (10: copies followed for single-file evals only)
 
 
 BuildKey: TypeAlias = tuple[str, str, tuple[str, ...]]  # (HEAD, registry prefix, shallow boundary)

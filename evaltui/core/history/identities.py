@@ -95,13 +95,27 @@ def materialize(
     new = object.__new__
     entries: dict[str, tuple[Entry, ...]] = {}
     authorship: dict[str, Authorship] = {}
+    made: dict[int, tuple[Entry, str]] = {}  # evals that share files share rows: one (frozen) entry per row
     for name, items in rows.items():
         out = []
         counts: dict[str, int] = {}
         creator = None
         for r in items:
+            shared = made.get(id(r))
+            if shared is not None:
+                entry, who = shared
+                out.append(entry)
+                counts[who] = counts.get(who, 0) + 1
+                if r[7] == "created":
+                    creator = who
+                continue
             author, email, member = resolve(r[1], r[2])
+            who = member or author
+            counts[who] = counts.get(who, 0) + 1
+            if r[7] == "created":
+                creator = who
             entry = new(Entry)
+            made[id(r)] = (entry, who)
             d = entry.__dict__  # frozen: fill the instance dict directly, as unpickling would
             (
                 d["commit"],
@@ -118,10 +132,6 @@ def materialize(
             ) = (r[0], *r[3:])
             d["author"], d["email"], d["member"] = author, email, member
             out.append(entry)
-            who = member or author
-            counts[who] = counts.get(who, 0) + 1
-            if r[7] == "created":
-                creator = who
         entries[name] = tuple(out)
         authorship[name] = _authorship(counts, creator)
     for name in names:

@@ -1,4 +1,4 @@
-"""After the replay: history from before an eval was registered, and transitions turned into rows."""
+"""After the replay: what each commit did to each eval (transitions), turned into identity-neutral rows."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import datetime as dt
 import sys
 from typing import NamedTuple, TypeAlias
 
-from evaltui.core.history.blobs import BlobReader
 from evaltui.core.history.defs import EvalDef
 from evaltui.core.history.fastversions import VersionReader
-from evaltui.core.history.logparse import Change, CopyAnswers, LogRecord, copy_sources
-from evaltui.core.history.vkeys import AbsentKey, BlobKey, VersionKey
+from evaltui.core.history.logparse import Change, LogRecord
+from evaltui.core.history.vkeys import VersionKey
 from evaltui.core.textsafe import clean
 
 CONTENT, GONE, MOVED, META = 1, 2, 4, 8  # what a commit did to an eval, before versions are known
@@ -73,150 +72,14 @@ Row: TypeAlias = tuple[
 
 
 class AfterReplay:
-    """The builder's passes after the last commit (mixed into `Builder`, whose state they read)."""
+    """The builder's last pass, transitions to rows (mixed into `Builder`, whose state it reads)."""
 
-    # The builder's state these passes read and extend (set by `Builder.__init__`).
-    reader: BlobReader
+    # The builder's state this pass reads and extends (set by `Builder.__init__`).
     vers: VersionReader
     records: list[LogRecord]
     trans: dict[str, list[Transition]]
-    first_def: dict[str, FirstSeen]
     vpaths: dict[VersionKey | None, str]  # None (no source) is only looked up, never stored
-    copies: CopyAnswers
-    notes: list[str]
     last_known: dict[str, object]  # eval name -> its last known version (str or None); absent when none yet
-
-    # -- after the last commit -------------------------------------------------------------
-
-    def prehistory(self) -> None:
-        """Commits to an eval's files from before it was in evals.toml, as `git log --follow` finds them.
-
-        One backward walk over the records (newest first, as git walks) serves every eval. Like
-        `--follow`, a file is tracked by one path that moves to the source at a rename or a copy
-        into it; merges are passed over, and an addition without a source does not end the walk
-        (a side branch may have added the same file, or it was deleted and added again).
-        Additions are asked about copies in one git call per round; a new answer can move a
-        path, so the walk is repeated until no new question comes up (once or twice).
-        """
-        if not self.first_def:
-            return
-        # Answers from earlier builds are kept (`copies`): they never change for a commit.
-        answers: CopyAnswers = dict(self.copies)
-        while True:
-            hits, asks = self._follow_back(answers)
-            asks = [a for a in asks if a not in answers]
-            if not asks:
-                break
-            found, failed = copy_sources(self.reader.root, asks)
-            answers.update(found)
-            lost = set(failed)
-            self.copies.update((k, v) for k, v in found.items() if k[0] not in lost)
-            for sha in failed:
-                self.notes.append(
-                    f"copies are not followed at {sha[:10]}: git could not compare file contents "
-                    "(objects missing from this clone); older commits may be missing or extra"
-                )
-        for name, found_hits in hits.items():
-            if found_hits:
-                self._prepend(name, found_hits[::-1])
-
-    def _follow_back(self, answers: CopyAnswers) -> tuple[dict[str, list[Hit]], list[tuple[str, str]]]:
-        starts = sorted(self.first_def.items(), key=lambda kv: -kv[1].at)
-        hits: dict[str, list[Hit]] = {name: [] for name in self.first_def}
-        tracked: dict[str, list[tuple[str, str]]] = {}  # followed path -> (eval name, path when registered)
-        asks: list[tuple[str, str]] = []
-        k = 0
-        for j in range(starts[0][1].at - 1, -1, -1):
-            while k < len(starts) and starts[k][1].at > j:
-                name, info = starts[k]
-                for at_first, origin in info.origins.items():
-                    tracked.setdefault(origin, []).append((name, at_first))
-                k += 1
-            if not tracked:
-                if k >= len(starts):
-                    break
-                continue
-            record = self.records[j]
-            if len(record.parents) > 1:
-                continue  # `git log --follow` shows no merge and follows no rename in one
-            moves: list[tuple[str, str]] = []
-            for ch in record.changes:
-                kind, old, new = ch.kind, ch.old, ch.new
-                if kind != "D":
-                    tokens = tracked.get(new)
-                    if tokens:
-                        source = old if kind == "R" else None
-                        if kind == "A" and record.parents:
-                            ask = (record.sha, new)
-                            answer = answers.get(ask)
-                            if answer is None and ask not in answers:
-                                asks.append(ask)
-                            elif answer is not None:
-                                source = answer.path
-                                ch = Change("C", answer.path, new, answer.blob, ch.new_blob)
-                        for name, at_first in tokens:
-                            hits[name].append(Hit(j, ch, at_first))
-                        if source is not None:
-                            moves.append((new, source))
-                if kind == "D" or (kind == "R" and old != new):
-                    tokens = tracked.get(old)
-                    if tokens:  # the followed path goes away here (deleted, or moved elsewhere)
-                        for name, at_first in tokens:
-                            hits[name].append(Hit(j, Change("D", old, old, ch.old_blob, None), at_first))
-            for new, source in moves:
-                tokens = tracked.pop(new, None)
-                if tokens:
-                    tracked.setdefault(source, []).extend(tokens)
-        return hits, asks
-
-    def _prepend(self, name: str, found: list[Hit]) -> None:
-        _at, d, _origins, vpath, flags_at, paths_at, renames_at = self.first_def[name]
-        spec = d.vfile.spec if d.vfile is not None else None
-        items: list[Transition] = []
-        vkey: VersionKey | None = None
-        groups: dict[int, list[tuple[Change, str]]] = {}
-        for j, ch, at_first in found:
-            groups.setdefault(j, []).append((ch, at_first))
-        for j, group in groups.items():
-            flags = 0
-            paths: list[str] = []
-            renames: list[tuple[str, str]] = []
-            before = vkey
-            for (kind, old, new, ob, nb), at_first in group:
-                if kind == "D":
-                    paths.append(old)
-                    flags |= GONE
-                    if at_first == vpath and spec is not None:
-                        vkey = AbsentKey(old, spec)
-                    continue
-                paths.append(new)
-                if kind in ("R", "C"):
-                    renames.append((old, new))
-                    flags |= MOVED | (CONTENT if ob != nb else 0)
-                else:
-                    flags |= CONTENT
-                if at_first == vpath and spec is not None and nb is not None:  # nb: only a deletion has none
-                    # Read alone: the trees of commits before the eval was registered are not kept.
-                    vkey = BlobKey(nb, spec)
-                    self.vpaths.setdefault(vkey, new)
-                    self.vers.want(vkey, new)
-            items.append(
-                Transition(
-                    j,
-                    None if items else "created",
-                    before,
-                    vkey,
-                    flags,
-                    tuple(sorted(set(paths))),
-                    tuple(renames),
-                    "before it was added to evals.toml",
-                )
-            )
-        created = self.trans[name][0]
-        self.trans[name][0] = Transition(
-            created.at, None, vkey, created.after, flags_at or META, paths_at, renames_at, "added to evals.toml"
-        )
-        self.trans[name][:0] = items
 
     def rows(self) -> dict[str, list[Row]]:
         """Each eval's entries as identity-neutral rows, oldest first."""
@@ -225,11 +88,21 @@ class AfterReplay:
         out: dict[str, list[Row]] = {}
         get = self.vers.get
         hint_of = self.vpaths.get
+        # Evals that share files share most of their rows (a task family's template, say): one
+        # row object each, which also pickles once and becomes one entry.
+        made: dict[tuple[Transition, object], tuple[Row, object]] = {}
         for name, items in self.trans.items():
             last = self.last_known.get(name, _UNSET)
             rows: list[Row] = []
             out[name] = rows
-            for i, hint, pkey, vkey, flags, paths, renames, note in items:
+            for t in items:
+                again = made.get((t, last))
+                if again is not None:
+                    rows.append(again[0])
+                    last = again[1]
+                    continue
+                seen = last
+                i, hint, pkey, vkey, flags, paths, renames, note = t
                 version, valid_for, why, vnote, known = get(vkey, hint_of(vkey, "the version file"))
                 if hint == "created":
                     kind, previous = "created", None
@@ -264,19 +137,19 @@ class AfterReplay:
                 if info is None:
                     info = meta[i] = _commit_meta(self.records[i])
                 shown = kind in ("bump", "created")
-                rows.append(
-                    (
-                        *info,
-                        version,
-                        previous,
-                        kind,
-                        tuple(map(_shown, paths)),
-                        valid_for if shown else None,
-                        why if shown else None,
-                        "; ".join(x for x in (note, vnote) if x) or None,
-                        tuple((_shown(a), _shown(b)) for a, b in renames) if renames else (),
-                    )
+                row: Row = (
+                    *info,
+                    version,
+                    previous,
+                    kind,
+                    tuple(map(_shown, paths)),
+                    valid_for if shown else None,
+                    why if shown else None,
+                    "; ".join(x for x in (note, vnote) if x) or None,
+                    tuple((_shown(a), _shown(b)) for a, b in renames) if renames else (),
                 )
+                rows.append(row)
+                made[(t, seen)] = (row, last)
             if last is not _UNSET:  # only versions are kept: the sentinel would not survive the cache's pickling
                 self.last_known[name] = last
         return out

@@ -255,12 +255,29 @@ def _read_table(
         memo = {} if memo is None else memo
         table: dict[str, Any] = {}
         lines = pieces[0].split("\n")
-        for line in lines[1:]:
+        i, n = 1, len(lines)
+        while i < n:
+            line = lines[i]
+            i += 1
             item: SimpleLine | Literal[False] = memo.get(line, False)
             if item is False:
                 item = memo[line] = _simple_line(line)
             if item is None:
-                break
+                # `key = [` with one plain value a line (as `adopt` writes `paths`).
+                m = _ARRAY_START.fullmatch(line)
+                if m is None:
+                    break
+                values: list[object] = []
+                while i < n and lines[i].strip() != "]":
+                    value = _element(lines[i])
+                    if value is None:
+                        break
+                    values.append(value[0])
+                    i += 1
+                if i >= n or lines[i].strip() != "]":
+                    break
+                i += 1
+                item = (m.group(1), values)
             if item is True:
                 continue
             if item[0] in table:
@@ -292,6 +309,23 @@ def _simple_line(line: str) -> SimpleLine:
     if (rest and rest[0] != "#") or not _plain(value):
         return None
     return (m.group(1), value)
+
+
+_ARRAY_START = re.compile(r"[ \t]*([A-Za-z0-9_\-]+)[ \t]*=[ \t]*\[[ \t]*")
+
+
+def _element(line: str) -> tuple[object] | None:
+    """The value of one line of a multi-line array (`"text",`), when it is a plain JSON-readable one."""
+    text = line.strip()
+    if not text or text[0] not in '"-0123456789' or "\\/" in text:
+        return None
+    try:
+        value, end = _JSON.raw_decode(text)
+    except ValueError:
+        return None
+    if text[end:].strip() not in ("", ",") or not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        return None
+    return (value,)
 
 
 def _plain(value: object) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,7 @@ class VersionMemo:
         self.entries: dict[str, list[Any]] = {}
         self.chains: dict[str, tuple[str, ...]] = {}  # version_from -> its include chain, as `resolve` found it
         self.changed = False
+        self.seen: dict[str, list[Any]] = {}  # file -> its stamp, taken once
         if path is not None:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
@@ -79,10 +81,18 @@ class VersionMemo:
             except (OSError, ValueError):
                 pass
 
-    @staticmethod
-    def _stamps(root: Path, files: list[str]) -> list[list[Any]] | None:
+    def _stamps(self, root: Path, files: list[str]) -> list[list[Any]] | None:
+        # Each file is stat'ed once per memo: the evals of a task family share their templates.
+        seen = self.seen
         try:
-            return [[f, (st := (root / f).stat()).st_mtime_ns, st.st_size] for f in files]
+            out = []
+            for f in files:
+                stamp = seen.get(f)
+                if stamp is None:
+                    st = os.stat(os.path.join(root, f))
+                    stamp = seen[f] = [f, st.st_mtime_ns, st.st_size]
+                out.append(stamp)
+            return out
         except (OSError, ValueError):
             return None
 

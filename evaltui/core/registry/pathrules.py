@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import stat
 from pathlib import Path
 
 from evaltui.core.registry.globs import expand_glob, inside_repo, malformed
@@ -21,12 +22,15 @@ class PathRules(Reporter):
 
         A path that is merely missing is an error but is kept: its history still matters.
         """
+        known = self.paths_ok.get(value)
+        if known is not None:
+            return known
         if not value.strip():
             self.error(
                 key, 'expected a path relative to the repository, e.g. "data/qa.jsonl", got an empty string', eval=eval
             )
             return None
-        if value.startswith(("/", "~", "\\")) or Path(value).is_absolute() or re.match(r"^[A-Za-z]:", value):
+        if value.startswith(("/", "~", "\\")) or os.path.isabs(value) or re.match(r"^[A-Za-z]:", value):
             self.error(
                 key,
                 f'path {value!r} must be relative to the repository root, e.g. "data/qa.jsonl"',
@@ -43,7 +47,15 @@ class PathRules(Reporter):
             return None
         if not self.check_files:
             return path
-        if not inside_repo(self.root, path):
+        # One stat of the file; its folder is checked once for every path in it (thousands of
+        # files in a few folders in an adopted tree). Only a symlink is resolved in full.
+        try:
+            mode: int | None = os.lstat(os.path.join(self.root, path)).st_mode
+        except (OSError, ValueError):
+            mode = None
+        if not self.folder_inside(posixpath.dirname(path)) or (
+            mode is not None and stat.S_ISLNK(mode) and not inside_repo(self.root, path)
+        ):
             self.error(
                 key,
                 f"path {value!r} resolves outside the repository (through a symlink); point at a file inside it",
@@ -51,11 +63,13 @@ class PathRules(Reporter):
                 eval,
             )
             return None
-        target = self.root / path
-        try:
-            is_dir, is_file = target.is_dir(), target.is_file()
-        except (OSError, ValueError):
-            is_dir = is_file = False
+        if mode is not None and stat.S_ISLNK(mode):
+            try:
+                mode = os.stat(self.root / path).st_mode
+            except (OSError, ValueError):
+                mode = None
+        is_dir = mode is not None and stat.S_ISDIR(mode)
+        is_file = mode is not None and stat.S_ISREG(mode)
         if is_dir:
             self.error(
                 key,
@@ -65,6 +79,8 @@ class PathRules(Reporter):
             )
         elif not is_file:
             self.error(key, f"file {value!r} does not exist", "missing-file", eval)
+        else:
+            self.paths_ok[value] = path
         return path
 
     def glob_value(self, pattern: str, key: KeyPath, eval: str) -> str | None:
@@ -98,12 +114,16 @@ class PathRules(Reporter):
 
     def escapes(self, match: str) -> bool:
         """Whether a file found by a glob lies outside the repository (checks each directory once)."""
-        folder = posixpath.dirname(match)
-        if folder not in self.folders_inside:
-            self.folders_inside[folder] = not folder or inside_repo(self.root, folder)
-        if not self.folders_inside[folder]:
+        if not self.folder_inside(posixpath.dirname(match)):
             return True
         return os.path.islink(self.root / match) and not inside_repo(self.root, match)
+
+    def folder_inside(self, folder: str) -> bool:
+        """Whether a repository folder ("" for the root) stays inside the repository (each asked once)."""
+        inside = self.folders_inside.get(folder)
+        if inside is None:
+            inside = self.folders_inside[folder] = not folder or inside_repo(self.root, folder)
+        return inside
 
     def function_ref(self, value: str, key: KeyPath, eval: str | None = None) -> str | None:
         file, sep, func = value.rpartition(":")

@@ -34,6 +34,7 @@ class Reporter:
         self._headers: dict[tuple[str, ...], int] | None = None
         self.listings: dict[str, list[str]] = {}  # directory walks shared by the globs in `paths`
         self.folders_inside: dict[str, bool] = {}
+        self.paths_ok: dict[str, str] = {}  # path values found good (a template named by many evals)
 
     @property
     def locator(self) -> KeyLocator:

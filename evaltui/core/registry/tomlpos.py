@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import re
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from evaltui.core.compat import tomllib
@@ -102,6 +103,24 @@ class KeyLocator:
             return self._offsets[id(node)]
         starts = [s for child in self._children(node) if (s := self._first(child)) is not None]
         return min(starts) if starts else None
+
+
+class FileLocator:
+    """A `KeyLocator` over a file, built on the first `find`: most checks place nothing, and a large
+    evals.toml takes long to map. An unreadable file places every key at (None, None)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.built: KeyLocator | None = None
+        self.failed = False
+
+    def find(self, key: KeyPath) -> Position:
+        if self.built is None and not self.failed:
+            try:
+                self.built = KeyLocator(self.path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError):
+                self.failed = True
+        return self.built.find(key) if self.built is not None else (None, None)
 
 
 # -- syntax errors -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ import ast
 import datetime as dt
 import difflib
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -334,10 +335,25 @@ def _read(read: Reader, path: str) -> bytes:
 def working_tree_reader(root: Path) -> Reader:
     """A `Reader` over the files of the working tree at `root`; nothing outside it is read."""
 
+    folders: dict[str, str | None] = {}  # a folder -> where it resolves inside the repository, checked once
+
     def read(path: str) -> bytes | None:
         try:
-            target = fsutil.inside(root, path)
-            return target.read_bytes() if target is not None else None
+            folder, _, name = path.rpartition("/")
+            if not name or name in (".", "..") or ".." in folder.split("/"):
+                target = fsutil.inside(root, path)
+            else:
+                if folder not in folders:
+                    real = fsutil.inside(root, folder) if folder else Path(os.path.realpath(root))
+                    folders[folder] = str(real) if real is not None else None
+                inside = folders[folder]
+                candidate = os.path.join(inside, name) if inside is not None else None
+                # Only a symlinked file can lead elsewhere once its folder is known to be inside.
+                target = Path(candidate) if candidate and not os.path.islink(candidate) else fsutil.inside(root, path)
+            if target is None:
+                return None
+            with open(target, "rb") as fh:
+                return fh.read()
         except (OSError, ValueError):
             return None
 

@@ -11,8 +11,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from filelock import FileLock, Timeout
-
 from evaltui.core import fsutil
 from evaltui.core.errors import EvaltuiError, Problem
 
@@ -153,6 +151,8 @@ def append_note(root: Path, state_dir: Path, note: Note) -> Path:
     path = notes_path(state_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(note.to_json(), ensure_ascii=False, sort_keys=False) + "\n"
+    from filelock import FileLock, Timeout  # only to write: reading notes (every `check`) needs no lock
+
     try:
         with FileLock(str(_lock_path(state_dir)), timeout=LOCK_TIMEOUT):
             _ensure_union_merge(Path(root), path)

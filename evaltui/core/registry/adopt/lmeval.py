@@ -21,6 +21,7 @@ def scan(root: Path, dirs: list[str], skipped: list[str]) -> list[Candidate]:
     """Every task defined by a `*.yaml`/`*.yml` under `dirs`: `task: name`, a `task:` list, or the
     inline task tables of a group config. Group configs that only name other tasks add nothing."""
     docs = chains.Documents(working_tree_reader(root))
+    modules: dict[str, list[str]] = {}  # a file -> its `!function` modules (templates are shared by many tasks)
     out: list[Candidate] = []
     for path in walk(root, dirs, (".yaml", ".yml")):
         try:
@@ -33,7 +34,7 @@ def scan(root: Path, dirs: list[str], skipped: list[str]) -> list[Candidate]:
             continue  # a template, a group that names its tasks elsewhere, or not lm-eval at all
         task = doc["task"]
         if isinstance(task, str) and task.strip():
-            out.append(_candidate(root, docs, path, task.strip(), VERSION_KEY))
+            out.append(_candidate(root, docs, modules, path, task.strip(), VERSION_KEY))
         elif isinstance(task, list):
             group = "group" in doc
             for i, item in enumerate(task):
@@ -41,9 +42,9 @@ def scan(root: Path, dirs: list[str], skipped: list[str]) -> list[Candidate]:
                 # use of that task, not a new one; a definition says where its data comes from.
                 if isinstance(item, dict) and isinstance(item.get("task"), str) and _defines(item):
                     key = f"task.{i}.{VERSION_KEY}"
-                    out.append(_candidate(root, docs, path, item["task"].strip(), key, fallback=VERSION_KEY))
+                    out.append(_candidate(root, docs, modules, path, item["task"].strip(), key, fallback=VERSION_KEY))
                 elif isinstance(item, str) and not group:
-                    out.append(_candidate(root, docs, path, item.strip(), VERSION_KEY))
+                    out.append(_candidate(root, docs, modules, path, item.strip(), VERSION_KEY))
     return out
 
 
@@ -52,11 +53,20 @@ def _defines(item: dict[str, Any]) -> bool:
 
 
 def _candidate(
-    root: Path, docs: chains.Documents, path: str, task: str, key: str, fallback: str | None = None
+    root: Path,
+    docs: chains.Documents,
+    modules: dict[str, list[str]],
+    path: str,
+    task: str,
+    key: str,
+    fallback: str | None = None,
 ) -> Candidate:
     files = list(chains.include_chain(docs, path))
     for file in list(files):
-        files += [f for f in function_modules(docs(file) or b"", file, root) if f not in files]
+        found = modules.get(file)
+        if found is None:
+            found = modules[file] = function_modules(docs(file) or b"", file, root)
+        files += [f for f in found if f not in files]
     table: dict[str, Any] = {"description": f"lm-eval task {task}"}
     info = None
     for dotted in (key, fallback) if fallback else (key,):

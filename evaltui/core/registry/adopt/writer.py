@@ -57,13 +57,20 @@ def snippet(name: str, values: dict[str, Any]) -> str:
         if isinstance(value, list):
             if not value:
                 continue
-            rendered = tomlkit.array()
-            rendered.extend(value)
-            if len(value) > 2:
-                rendered.multiline(True)
+            if len(value) > 2 and all(type(v) is str for v in value):
+                # One element a line, as tomlkit's multi-line array writes them; each string is
+                # rendered once however many tasks share it (a family's template, say).
+                rendered = "[\n" + "".join(f"    {_string(v)},\n" for v in value) + "]"
+            else:
+                array = tomlkit.array()
+                array.extend(value)
+                array.multiline(len(value) > 2)
+                rendered = array.as_string()
+        elif type(value) is str:
+            rendered = _string(value)
         else:
-            rendered = tomlkit.item(value)
-        lines.append(f"{_key(key)} = {rendered.as_string()}")
+            rendered = tomlkit.item(value).as_string()
+        lines.append(f"{_key(key)} = {rendered}")
     return "\n".join(lines) + "\n"
 
 
@@ -71,6 +78,12 @@ def snippet(name: str, values: dict[str, Any]) -> str:
 def _key(key: str) -> str:
     """A key as tomlkit writes it: the same few keys come back in every table."""
     return tomlkit.key(key).as_string()
+
+
+@functools.lru_cache(maxsize=8192)
+def _string(value: str) -> str:
+    """A string value as tomlkit writes it."""
+    return tomlkit.item(value).as_string()
 
 
 def merge(path: Path, adopted: list[Adopted], baseline: str | None) -> Merge:
@@ -99,8 +112,10 @@ def merge(path: Path, adopted: list[Adopted], baseline: str | None) -> Merge:
     if not text.endswith("\n"):
         text += "\n"
     shown = (f'[project]\nbaseline = "{baseline}"\n' if baseline else "") + "".join(f"\n{t}" for t in tables)
+    # Whether the tables fit the document depends on their headers alone (a name defined twice,
+    # or under a key that is not a table): each body is tomlkit's rendering of distinct keys.
     try:
-        tomllib.loads(text)
+        tomllib.loads("\n\n".join([head, *(t[: t.index("\n")] for t in tables)]))
     except tomllib.TOMLDecodeError as exc:  # e.g. an [evals.NAME] defined by hand under another table
         raise AdoptError(f"{FILENAME}: adding the tables would make it invalid ({exc}); nothing was written") from None
     return Merge(text, shown, str(before) if before is not None else None)

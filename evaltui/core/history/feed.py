@@ -1,0 +1,72 @@
+"""Feeding commit records to the builder: a few commits late, with their blobs asked for early, and child counts."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from evaltui.core.history.blobs import BlobReader
+from evaltui.core.history.builder import Builder
+from evaltui.core.history.gitcmd import Streamed, finish
+from evaltui.core.history.logparse import LogRecord
+
+
+def count_children(proc: Streamed, children: dict[str, int], head: str) -> None:
+    """Read `git rev-list --parents` once into child counts (HEAD keeps one, for the snapshot)."""
+    if proc.stdout.closed:
+        return
+    out = proc.stdout.read()
+    finish(proc)
+    get = children.get
+    for line in out.split(b"\n"):
+        for parent in line.split()[1:]:
+            p = parent.decode()
+            children[p] = get(p, 0) + 1
+    children[head] = get(head, 0) + 1
+
+
+class Lookahead:
+    """Feeds records to the builder a few commits late, asking for their evals.toml blobs early."""
+
+    def __init__(self, builder: Builder, reader: BlobReader, toml: str, depth: int = 96):
+        self.builder, self.reader, self.toml, self.depth = builder, reader, toml, depth
+        self.queue: deque[LogRecord] = deque()
+        self.count = 0
+
+    def __call__(self, record: LogRecord) -> None:
+        builder = self.builder
+        keyed = builder.keyed
+        for ch in record.changes:
+            blob = ch.new_blob
+            if not blob:
+                continue
+            if ch.new == self.toml:
+                if blob not in builder.tables.by_blob:
+                    self.reader.request(blob)
+            elif ch.new in keyed or (keyed and ch.kind == "A" and structured(ch.new)):
+                # A structured version file (or a file it includes), or one that may become one as
+                # its eval is registered: read for its includes when it is replayed.
+                self.reader.request(blob)
+            else:
+                continue
+            if self.reader.unsent >= 8:
+                self.reader.send()
+        self.queue.append(record)
+        if len(self.queue) > self.depth:
+            self.builder.feed(self.queue.popleft())
+            self.count += 1
+            if self.count % 32 == 0:
+                # Requests made far ahead go out even when few: the replay must not wait on them.
+                self.reader.send()
+            if self.count % 64 == 0:
+                self.builder.vers.drain()
+
+    def flush(self) -> None:
+        while self.queue:
+            self.builder.feed(self.queue.popleft())
+
+
+def structured(path: str) -> bool:
+    """Whether `path` may hold a version key: YAML, JSON or TOML, or no suffix (lm-eval templates)."""
+    name = path.rpartition("/")[2]
+    suffix = name.rpartition(".")[2].lower() if "." in name[1:] else ""
+    return suffix in ("", "yaml", "yml", "json", "toml")
