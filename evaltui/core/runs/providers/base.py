@@ -112,52 +112,46 @@ def classify_status(status: int, body: str, retry_after: str | None) -> Exceptio
     return FatalError(f"HTTP {status}: {snippet}")
 
 
-@dataclass(frozen=True)
-class ClientErrors:
-    """The exception classes of one official client (both clients name theirs alike)."""
-
-    status: type[Exception]
-    timeout: type[Exception]
-    connection: type[Exception]
-    any: type[Exception]
-
-
 class ClientProvider:
-    """What the providers on an official client share: its retries off, one raw POST an attempt, close."""
+    """What the providers on an official client share: its retries off, one POST an attempt, close.
 
-    def __init__(self, client: Any, errors: ClientErrors, model_id: str) -> None:
+    The client is built as usual (its base URL, auth and headers, its aiohttp transport) and
+    each attempt goes out on that transport with the client's own headers. The client's request
+    builder is left out: per request it copies its options model, parses the URL twice, merges
+    headers and copies the body (measured: 0.27 ms of CPU a request, a quarter of a cold run's
+    CPU), and the runner already does what it adds (retries, backoff, error classes).
+    """
+
+    def __init__(self, client: Any, http: httpx2.AsyncClient, model_id: str) -> None:
         self.client = client
-        self.errors = errors
+        self.http = http  # the transport the client was given, which it closes
         self.model_id = model_id
+        self.base_url = str(client.base_url).rstrip("/")  # as the client resolved it
+        # Computed once: the properties rebuild their dicts on every read. Unset optional
+        # headers are the client's `Omit` markers, which it drops too.
+        headers = {**client.default_headers, **client.auth_headers}
+        self.headers = {k: v for k, v in headers.items() if isinstance(v, str)}
 
     async def post(self, path: str, body: Mapping[str, Any], timeout: float, idempotency_key: str) -> bytes:
         """The answer's body as bytes, or the failure classified.
 
-        The client's generic `post` (auth, headers, base URL, errors) without its typed request
-        transform, which costs more CPU than the rest of a request together; the body is parsed by
-        the caller so a malformed one keeps its raw text. The bytes go to `json.loads` as they are
-        (JSON is UTF-8): decoding them to text first would run charset detection on every answer.
+        The body goes as the JSON bytes the client's own encoder writes. The answer is parsed
+        by the caller so a malformed one keeps its raw text, and its bytes go to `json.loads` as
+        they are (JSON is UTF-8): decoding them to text first would run charset detection on
+        every answer.
         """
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
         try:
-            raw = await self.client.post(
-                path,
-                body=body,
-                cast_to=httpx2.Response,
-                options={"timeout": timeout, "idempotency_key": idempotency_key},
-            )
-            content: bytes = raw.content
-        except self.errors.status as exc:
-            failure: Any = exc  # the client's status error: `status_code` and `response`
-            raise classify_status(
-                failure.status_code, response_text(failure.response), failure.response.headers.get("retry-after")
-            ) from None
-        except self.errors.timeout:
+            answer = await self.http.post(self.base_url + path, content=content, headers=self.headers, timeout=timeout)
+        except httpx2.TimeoutException:  # the aiohttp transport reports a dropped connection as one too
             raise RetryableError(f"timed out after {timeout:g} s") from None
-        except self.errors.connection as exc:
+        except httpx2.TransportError as exc:
             raise RetryableError(f"connection failed ({type(exc.__cause__ or exc).__name__})") from None
-        except self.errors.any as exc:
+        except httpx2.HTTPError as exc:
             raise FatalError(f"{type(exc).__name__}: {exc}") from None
-        return content
+        if not answer.is_success:
+            raise classify_status(answer.status_code, response_text(answer), answer.headers.get("retry-after"))
+        return answer.content
 
     async def close(self) -> None:
         await self.client.close()
