@@ -42,3 +42,14 @@ def test_the_memory_of_loaded_datasets_stays_bounded(tmp_path: Path) -> None:
         write(tmp_path / f"d{n}.jsonl", [{"id": f"c{n}", "input": "q", "reference": "r"}])
         load_dataset(tmp_path, f"d{n}.jsonl")
     assert len(datasets.LOADED) == datasets.LOADED_MAX
+
+
+def test_the_files_held_stay_under_the_byte_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(datasets, "LOADED_MAX_BYTES", 300)
+    for n in range(4):
+        rows = [{"id": f"c{n}", "input": "q" * 80, "reference": "r"}]
+        write(tmp_path / f"e{n}.jsonl", rows)
+        load_dataset(tmp_path, f"e{n}.jsonl")
+    held = [key[0] for key in datasets.LOADED]
+    assert held[-1] == "e3.jsonl" and "e0.jsonl" not in held
+    assert sum(size for _, size in datasets.LOADED.values()) <= 300

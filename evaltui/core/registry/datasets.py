@@ -188,9 +188,10 @@ def _rows(text: str) -> list[tuple[int, Any]]:
 
 # The datasets a long-lived process (the app, a rerun) loaded last, by path and content hash:
 # a rerun of unchanged bytes skips the parse, three quarters of a warm run's time. A `Dataset`
-# is immutable, so sharing one is safe; the bounds keep what this holds small.
-LOADED_MAX, LOADED_MAX_BYTES = 8, 16 << 20
-LOADED: dict[tuple[str, str], Dataset] = {}
+# is immutable, so sharing one is safe. At most LOADED_MAX of them, from at most
+# LOADED_MAX_BYTES of files together, so what this holds stays small beside the app.
+LOADED_MAX, LOADED_MAX_BYTES = 8, 24 << 20
+LOADED: dict[tuple[str, str], tuple[Dataset, int]] = {}  # -> (dataset, its file's size)
 LOADED_LOCK = threading.Lock()  # runs may load from several threads
 
 
@@ -205,7 +206,7 @@ def load_dataset(tree_root: Path, relpath: str) -> Dataset:
     sha256 = hashlib.sha256(data).hexdigest()
     known = LOADED.get((relpath, sha256))
     if known is not None:
-        return known
+        return known[0]
     found = read_cases(data, relpath)
     for problem in found.problems:
         if problem.severity == "error":
@@ -222,7 +223,7 @@ def load_dataset(tree_root: Path, relpath: str) -> Dataset:
     )
     if len(data) <= LOADED_MAX_BYTES:
         with LOADED_LOCK:
-            while len(LOADED) >= LOADED_MAX:
+            LOADED[(relpath, sha256)] = (dataset, len(data))
+            while len(LOADED) > LOADED_MAX or sum(size for _, size in LOADED.values()) > LOADED_MAX_BYTES:
                 del LOADED[next(iter(LOADED))]  # the oldest
-            LOADED[(relpath, sha256)] = dataset
     return dataset
