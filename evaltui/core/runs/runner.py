@@ -27,7 +27,7 @@ from typing import Any
 from evaltui.core import history
 from evaltui.core.errors import EvaltuiError, UnknownEvalError
 from evaltui.core.registry.model import FILENAME, Model, Registry
-from evaltui.core.runs.endpoint import install_budgets, make_budgets
+from evaltui.core.runs.endpoint import close_providers, install_budgets, make_budgets
 from evaltui.core.runs.execution import (
     Event,
     Job,
@@ -290,15 +290,18 @@ class _HeadProbe:
 def _run_inline(
     specs: list[JobSpec], collector: Collector, cancel: threading.Event, head: Callable[[], tuple[str | None, bool]]
 ) -> None:
-    for index, spec in enumerate(specs):
-        if cancel.is_set():
-            collector.deliver(index, JobCancelled(spec.job))
-            continue
-        try:
-            execute(spec, functools.partial(collector.deliver, index), cancel.is_set, head)
-        except KeyboardInterrupt:
-            cancel.set()
-            collector.interrupted = True
-            collector.deliver(index, JobCancelled(spec.job))
-        except (Exception, SystemExit) as exc:  # a bug, a full disk, user code exiting: this job only
-            collector.deliver(index, JobFailed(spec.job, f"internal error: {describe(exc)}"))
+    try:
+        for index, spec in enumerate(specs):
+            if cancel.is_set():
+                collector.deliver(index, JobCancelled(spec.job))
+                continue
+            try:
+                execute(spec, functools.partial(collector.deliver, index), cancel.is_set, head)
+            except KeyboardInterrupt:
+                cancel.set()
+                collector.interrupted = True
+                collector.deliver(index, JobCancelled(spec.job))
+            except (Exception, SystemExit) as exc:  # a bug, a full disk, user code exiting: this job only
+                collector.deliver(index, JobFailed(spec.job, f"internal error: {describe(exc)}"))
+    finally:
+        close_providers()  # the endpoint clients its jobs shared

@@ -6,9 +6,10 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import httpx2
+if TYPE_CHECKING:
+    import httpx2  # the clients' HTTP layer, imported with them: a run without endpoint models never loads it
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,8 @@ class ClientProvider:
         they are (JSON is UTF-8): decoding them to text first would run charset detection on
         every answer.
         """
+        import httpx2  # loaded already, with the client
+
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
         try:
             answer = await self.http.post(self.base_url + path, content=content, headers=self.headers, timeout=timeout)
@@ -159,6 +162,8 @@ class ClientProvider:
 
 def response_text(response: Any) -> str:
     """An error response's body as text, empty when it was never read or is not text."""
+    import httpx2
+
     try:
         return str(response.text)
     except (httpx2.ResponseNotRead, UnicodeDecodeError):
