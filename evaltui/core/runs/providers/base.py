@@ -124,14 +124,19 @@ class ClientProvider:
     """
 
     def __init__(self, client: Any, http: httpx2.AsyncClient, model_id: str) -> None:
+        import httpx2  # loaded already, with the client
+
         self.client = client
         self.http = http  # the transport the client was given, which it closes
         self.model_id = model_id
         self.base_url = str(client.base_url).rstrip("/")  # as the client resolved it
-        # Computed once: the properties rebuild their dicts on every read. Unset optional
-        # headers are the client's `Omit` markers, which it drops too.
+        # Built once, as httpx objects (which it copies rather than parses again): the client's
+        # properties rebuild their dicts on every read. Unset optional headers are the client's
+        # `Omit` markers, which it drops too.
         headers = {**client.default_headers, **client.auth_headers}
-        self.headers = {k: v for k, v in headers.items() if isinstance(v, str)}
+        self.headers = httpx2.Headers({k: v for k, v in headers.items() if isinstance(v, str)})
+        self.urls: dict[str, httpx2.URL] = {}
+        self.timeouts: dict[float, httpx2.Timeout] = {}
 
     async def post(self, path: str, body: Mapping[str, Any], timeout: float, idempotency_key: str) -> bytes:
         """The answer's body as bytes, or the failure classified.
@@ -141,11 +146,13 @@ class ClientProvider:
         they are (JSON is UTF-8): decoding them to text first would run charset detection on
         every answer.
         """
-        import httpx2  # loaded already, with the client
+        import httpx2
 
+        url = self.urls.get(path) or self.urls.setdefault(path, httpx2.URL(self.base_url + path))
+        limit = self.timeouts.get(timeout) or self.timeouts.setdefault(timeout, httpx2.Timeout(timeout))
         content = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
         try:
-            answer = await self.http.post(self.base_url + path, content=content, headers=self.headers, timeout=timeout)
+            answer = await self.http.post(url, content=content, headers=self.headers, timeout=limit)
         except httpx2.TimeoutException:  # the aiohttp transport reports a dropped connection as one too
             raise RetryableError(f"timed out after {timeout:g} s") from None
         except httpx2.TransportError as exc:
