@@ -69,8 +69,9 @@ class Provider(Protocol):
     async def send(self, request: ChatRequest, timeout: float, idempotency_key: str) -> Answer:
         """One attempt: an `Answer`, or `RetryableError` / `FatalError` / `MalformedAnswer`.
 
-        The attempts of one case share an `idempotency_key`, so a server that honours the
-        header never runs a retried request twice.
+        The attempts of one case share an `idempotency_key`, for a provider whose API takes
+        one; neither official client sends one for chat completions or messages (their
+        idempotency header is unset), so these providers do not either.
         """
         ...
 
