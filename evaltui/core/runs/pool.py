@@ -41,6 +41,7 @@ class Collector:
         self.interrupted = False
 
     def deliver(self, index: int, event: Any) -> None:
+        """Pass job `index`'s event on; a second terminal event of a job is dropped."""
         if isinstance(event, TERMINAL):
             if index in self.done:
                 return
@@ -100,6 +101,7 @@ def run_pool(
     cancel: threading.Event,
     budgets: dict[str, Any] | None = None,
 ) -> None:
+    """Run `specs` on `workers` processes, their events delivered to `collector` as they come; a dead worker fails its job only."""
     # spawn: a clean interpreter per worker, safe with the threads of the caller (the app); the
     # worker side lives in `execution`, which keeps its imports light (no git, no CLI).
     ctx = multiprocessing.get_context("spawn")
