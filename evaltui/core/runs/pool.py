@@ -101,7 +101,7 @@ def run_pool(
     cancel: threading.Event,
     budgets: dict[str, Any] | None = None,
 ) -> None:
-    """Run `specs` on `workers` processes, their events to `collector` as they come; a dead worker fails its job only."""
+    """Run `specs` on `workers` processes, events to `collector` as they come; a dead worker fails its own job."""
     # spawn: a clean interpreter per worker, safe with the threads of the caller (the app); the
     # worker side lives in `execution`, which keeps its imports light (no git, no CLI).
     ctx = multiprocessing.get_context("spawn")
