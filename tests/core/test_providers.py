@@ -14,7 +14,7 @@ import pytest
 
 from evaltui.core.checks.problems import run_checks
 from evaltui.core.registry.model import load_registry
-from evaltui.core.runs import runner, store
+from evaltui.core.runs import endpoint, runner, store
 from evaltui.core.runs.cache import OutputCache, outputs_dir
 from evaltui.core.runs.estimate import estimate
 from evaltui.core.runs.providers.base import retry_after_seconds
@@ -350,3 +350,22 @@ def test_the_jobs_of_one_endpoint_model_run_in_this_process_and_others_in_worker
     result = runner.run(registry, jobs, options=default, now=NOW)
     assert [r.aggregate for r in result.records] == [1.0, 1.0]
     assert api.requests == 3  # the second job's requests are the first one's: answered from the cache
+
+
+def test_the_jobs_of_one_model_in_a_process_share_one_client_and_its_connections(tmp_path: Path, api: FakeAPI) -> None:
+    other_eval = (
+        '[evals.other]\nmetric = "evals/qa.py:exact"\ndataset = "data/other.jsonl"\n'
+        'version_from = "evals/qa.py:exact"\nprompt = "prompts/other.txt"\n'
+    )
+    root = make_endpoint_repo(tmp_path / "repo", api, [f"q{n}" for n in range(12)], extra_model=other_eval)
+    (root / "prompts" / "other.txt").write_text("Other: {input}", encoding="utf-8")
+    (root / "data" / "other.jsonl").write_text(qa_rows([f"o{n}" for n in range(12)], "Other: {input}"))
+    registry = load_registry(root)
+    gpt = registry.models["gpt"]
+    assert endpoint.provider_for(gpt) is endpoint.provider_for(gpt)
+    endpoint.close_providers()
+
+    result = runner.run(registry, runner.plan(registry, ["qa", "other"], ["gpt"]), now=NOW)
+    assert [(r.aggregate, r.requests) for r in result.records] == [(1.0, 12), (1.0, 12)]
+    # Four requests in flight at most: the second job sends on the first one's connections.
+    assert api.requests == 24 and api.connections <= gpt.concurrency == 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import queue
 import random
 import secrets
@@ -19,7 +20,10 @@ from evaltui.core.runs.providers import (
     ChatRequest,
     FatalError,
     MalformedAnswer,
+    Provider,
     RetryableError,
+    api_key,
+    base_url,
     open_provider,
 )
 from evaltui.core.runs.providers.limits import Budget, backoff
@@ -50,6 +54,40 @@ def event_loop() -> asyncio.AbstractEventLoop:
     if loop is None or loop.is_closed():
         loop = _LOCAL.loop = asyncio.new_event_loop()
     return loop
+
+
+def provider_for(model: Model) -> Provider:
+    """This thread's client for `model`, opened by its first job and kept for the jobs after it.
+
+    The jobs of one model in a process share its connection pool (kept-alive connections, TLS
+    sessions) instead of each opening its own; `close_providers` ends them.
+    """
+    providers: dict[tuple[str, ...], Provider] = _LOCAL.__dict__.setdefault("providers", {})
+    params = json.dumps(dict(model.params), sort_keys=True, default=str)
+    key = (model.provider or "", model.model or "", params, base_url(model), api_key(model))
+    if key not in providers:
+        providers[key] = open_provider(model)
+    return providers[key]
+
+
+def close_providers() -> None:
+    """Close the clients this thread's jobs opened; the runner calls it once its jobs in this thread are done."""
+    providers: dict[tuple[str, ...], Provider] = _LOCAL.__dict__.get("providers", {})
+    if not providers:
+        return
+    opened = list(providers.values())
+    providers.clear()
+    loop = event_loop()
+    # Calls a Ctrl-C left behind on the loop stop here rather than send while the clients close.
+    left = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in left:
+        task.cancel()
+
+    async def close_all() -> None:
+        await asyncio.gather(*left, return_exceptions=True)
+        await asyncio.gather(*(p.close() for p in opened), return_exceptions=True)
+
+    loop.run_until_complete(close_all())
 
 
 def cost_of(model: Model, input_tokens: int, output_tokens: int) -> float | None:
@@ -170,7 +208,7 @@ async def call_all(
     `on_case(index, ok)` is called once per case as it settles (an answer or an error).
     """
     model, counters = plan.model, plan.counters
-    provider = open_provider(model)
+    provider = provider_for(model)
     budget = _BUDGETS.get(model.name)
     rng = random.Random(plan.seed)
     timeout = float(model.timeout or DEFAULT_TIMEOUT)
@@ -235,19 +273,16 @@ async def call_all(
 
     tasks = [asyncio.ensure_future(worker()) for _ in range(max(1, min(plan.concurrency, len(pending))))]
     finished = True
-    try:
-        waiting = set(tasks)
-        while waiting:
-            _, waiting = await asyncio.wait(waiting, timeout=0.1)
-            if cancelled():
-                finished = False
-                for task in waiting:
-                    task.cancel()
-                await asyncio.gather(*waiting, return_exceptions=True)
-                break
-        for task in tasks:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-    finally:
-        await provider.close()
+    waiting = set(tasks)
+    while waiting:
+        _, waiting = await asyncio.wait(waiting, timeout=0.1)
+        if cancelled():
+            finished = False
+            for task in waiting:
+                task.cancel()
+            await asyncio.gather(*waiting, return_exceptions=True)
+            break
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
     return finished

@@ -20,7 +20,7 @@ from evaltui.core.registry.datasets import load_dataset
 from evaltui.core.registry.model import Eval
 from evaltui.core.runs import models, prompts, providers, store
 from evaltui.core.runs.cache import OutputCache, outputs_dir
-from evaltui.core.runs.endpoint import CaseCalls, Counters, install_budgets
+from evaltui.core.runs.endpoint import CaseCalls, Counters, close_providers, install_budgets
 from evaltui.core.runs.jobs import (
     Event,
     Job,
@@ -336,3 +336,5 @@ def work(index: int, spec: JobSpec) -> None:
         execute(spec, emit, _STOP.is_set)
     except BaseException as exc:
         emit(JobFailed(spec.job, f"internal error: {models.describe(exc)}"))
+    finally:
+        close_providers()  # a worker's next job may be another model's

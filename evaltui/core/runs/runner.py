@@ -17,21 +17,17 @@ import functools
 import multiprocessing
 import os
 import queue as queue_module
-import shutil
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from evaltui.core import history
 from evaltui.core.errors import EvaltuiError, UnknownEvalError
-from evaltui.core.registry.model import FILENAME, Model, Registry, parse_registry
-from evaltui.core.registry.tomlpos import suggest
-from evaltui.core.runs.endpoint import install_budgets, make_budgets
+from evaltui.core.registry.model import FILENAME, Model, Registry
+from evaltui.core.runs.endpoint import close_providers, install_budgets, make_budgets
 from evaltui.core.runs.execution import (
     Event,
     Job,
@@ -43,11 +39,11 @@ from evaltui.core.runs.execution import (
     JobStarted,
     RunWarning,
     execute,
-    init_worker,
     plain,
-    work,
 )
 from evaltui.core.runs.models import describe
+from evaltui.core.runs.planning import Trees, plan, plan_models, runnable
+from evaltui.core.runs.pool import Collector, ensure_tracker, run_pool, shares
 from evaltui.core.runs.shards import RayOptions
 from evaltui.core.runs.store import RunRecord
 
@@ -72,8 +68,6 @@ __all__ = [
     "runnable",
     "in_process",
 ]
-
-_TERMINAL = (JobFinished, JobFailed, JobCancelled)
 
 
 @dataclass(frozen=True)
@@ -117,103 +111,6 @@ class RunDone:
     result: RunResult
 
 
-def runnable(registry: Registry) -> list[str]:
-    """Evals that have both a metric and a dataset, in `evals.toml` order."""
-    return [name for name, ev in registry.evals.items() if ev.metric and ev.dataset]
-
-
-def plan(
-    registry: Registry, evals: Sequence[str] = (), models: Sequence[str] = (), *, rev: str | None = None
-) -> list[Job]:
-    """Jobs for evals × models (default: every runnable eval, every model), eval files from `rev` if given."""
-    sha = history.rev_parse(registry.root, rev) if rev else None
-    source = history.registry_at(registry.root, sha) if sha else registry
-    where = f" at {rev}" if rev else ""
-    names = list(dict.fromkeys(evals)) or runnable(source)
-    for name in names:
-        if name not in source.evals:
-            if sha is None:
-                source.eval(name)  # raises with a suggestion
-            raise UnknownEvalError(f"no eval named {name!r} in {FILENAME}{where}")
-        ev = source.evals[name]
-        if not ev.metric or not ev.dataset:
-            raise EvaltuiError(
-                f"eval {name!r} cannot be run{where}: it has no "
-                f"{'metric' if not ev.metric else 'dataset'} in {FILENAME}"
-            )
-    if not names:
-        raise EvaltuiError(f"no eval in {FILENAME}{where} has both a metric and a dataset; nothing to run")
-    return [Job(e, m, sha) for e in names for m in plan_models(registry, models)]
-
-
-def plan_models(registry: Registry, models: Sequence[str] = ()) -> list[str]:
-    """The models named (checked to exist), or every model in `evals.toml`."""
-    chosen = list(dict.fromkeys(models)) or list(registry.models)
-    if not chosen:
-        raise EvaltuiError(f"no models in {FILENAME}: add a [models.NAME] table (predictions, callable or command)")
-    for name in chosen:
-        if name not in registry.models:
-            hint = suggest(name, registry.models)
-            raise EvaltuiError(
-                f"no model named {name!r} in {FILENAME}"
-                + (f"; did you mean {hint!r}?" if hint else f" (models: {', '.join(registry.models)})")
-            )
-    return chosen
-
-
-class Trees:
-    """Revisions' trees materialised on demand into one temporary directory (the working tree is untouched)."""
-
-    def __init__(self, root: Path):
-        self.root = Path(root)
-        self._dir: Path | None = None
-        self._paths: dict[str, Path] = {}
-        self._registries: dict[str, Registry] = {}
-        self._shas: dict[str, str] = {}
-
-    def sha(self, rev: str) -> str:
-        """The commit `rev` names (asked of git once per name)."""
-        if rev not in self._shas:
-            self._shas[rev] = history.rev_parse(self.root, rev)
-        return self._shas[rev]
-
-    def path(self, rev: str | None) -> Path:
-        """The directory holding the tree of `rev` (the repository itself for None)."""
-        if rev is None:
-            return self.root
-        sha = self.sha(rev)
-        if sha not in self._paths:
-            if self._dir is None:
-                self._dir = Path(tempfile.mkdtemp(prefix="evaltui-trees-"))
-            self._paths[sha] = history.export_tree(self.root, sha, self._dir / sha[:16])
-        return self._paths[sha]
-
-    def registry(self, rev: str) -> Registry:
-        """`evals.toml` as it is in the tree of `rev`."""
-        sha = self.sha(rev)
-        if sha not in self._registries:
-            tree = self.path(sha)
-            try:
-                text = (tree / FILENAME).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError):
-                raise EvaltuiError(f"{FILENAME} does not exist (or is unreadable) at {rev}") from None
-            self._registries[sha] = parse_registry(text, tree, check_files=False)
-        return self._registries[sha]
-
-    def close(self) -> None:
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
-            self._paths.clear()
-            self._registries.clear()
-
-    def __enter__(self) -> Trees:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
 def run(
     registry: Registry,
     jobs: Sequence[Job],
@@ -230,7 +127,7 @@ def run(
     now = now or dt.datetime.now(dt.timezone.utc)
     own_trees = trees is None
     trees = trees or Trees(registry.root)
-    collector = _Collector(on_event)
+    collector = Collector(on_event)
     head = _HeadProbe(registry.root)
     try:
         specs = _specs(registry, jobs, options, trees, now)
@@ -248,22 +145,22 @@ def run(
             if collector.interrupted:
                 specs = []
         inline = in_process([s.model for s in specs], workers, options) or not _can_spawn()
-        specs = _shares(specs, 1 if inline else workers)
+        specs = shares(specs, 1 if inline else workers)
         chosen = [registry.models[m] for m in dict.fromkeys(s.job.model for s in specs)]
         budgets: dict[str, Any] = {}
         if any(m.rpm or m.tpm for m in chosen):
-            _ensure_tracker()  # the buckets' locks are semaphores the tracker watches
+            ensure_tracker()  # the buckets' locks are semaphores the tracker watches
             budgets = make_budgets(chosen, multiprocessing.get_context("spawn"))
         if inline:
             install_budgets(budgets)
             _run_inline(specs, collector, cancel, head.result)
         elif specs:
             commit, dirty = head.result()
-            _run_pool([replace(s, commit=commit, dirty=dirty) for s in specs], workers, collector, cancel, budgets)
+            run_pool([replace(s, commit=commit, dirty=dirty) for s in specs], workers, collector, cancel, budgets)
     finally:
         if own_trees:
             trees.close()
-    return collector.result()
+    return _result(collector)
 
 
 def in_process(models: Sequence[Model], workers: int, options: RunOptions) -> bool:
@@ -355,43 +252,14 @@ def _specs(
     return specs
 
 
-class _Collector:
-    """Forwards events to the caller's callback once each and gathers the result."""
-
-    def __init__(self, on_event: Callable[[Any], None] | None):
-        self.on_event = on_event or (lambda event: None)
-        self.records: dict[int, RunRecord] = {}
-        self.failed: list[JobFailed] = []
-        self.cancelled: list[Job] = []
-        self.warnings: list[str] = []
-        self.done: set[int] = set()
-        self.interrupted = False
-
-    def deliver(self, index: int, event: Any) -> None:
-        if isinstance(event, _TERMINAL):
-            if index in self.done:
-                return
-            self.done.add(index)
-            if isinstance(event, JobFinished):
-                self.records[index] = event.record
-            elif isinstance(event, JobFailed):
-                self.failed.append(event)
-                if event.record is not None:
-                    self.records[index] = event.record
-            else:
-                self.cancelled.append(event.job)
-        elif isinstance(event, RunWarning):
-            self.warnings.append(f"{event.job.label}: {event.message}" if event.job else event.message)
-        self.on_event(event)
-
-    def result(self) -> RunResult:
-        return RunResult(
-            tuple(self.records[i] for i in sorted(self.records)),
-            tuple(self.failed),
-            tuple(self.cancelled),
-            tuple(self.warnings),
-            self.interrupted,
-        )
+def _result(collector: Collector) -> RunResult:
+    return RunResult(
+        tuple(collector.records[i] for i in sorted(collector.records)),
+        tuple(collector.failed),
+        tuple(collector.cancelled),
+        tuple(collector.warnings),
+        collector.interrupted,
+    )
 
 
 def _can_spawn() -> bool:
@@ -420,100 +288,20 @@ class _HeadProbe:
 
 
 def _run_inline(
-    specs: list[JobSpec], collector: _Collector, cancel: threading.Event, head: Callable[[], tuple[str | None, bool]]
+    specs: list[JobSpec], collector: Collector, cancel: threading.Event, head: Callable[[], tuple[str | None, bool]]
 ) -> None:
-    for index, spec in enumerate(specs):
-        if cancel.is_set():
-            collector.deliver(index, JobCancelled(spec.job))
-            continue
-        try:
-            execute(spec, functools.partial(collector.deliver, index), cancel.is_set, head)
-        except KeyboardInterrupt:
-            cancel.set()
-            collector.interrupted = True
-            collector.deliver(index, JobCancelled(spec.job))
-        except (Exception, SystemExit) as exc:  # a bug, a full disk, user code exiting: this job only
-            collector.deliver(index, JobFailed(spec.job, f"internal error: {describe(exc)}"))
-
-
-# -- worker processes -------------------------------------------------------------------------
-
-
-def _ensure_tracker() -> None:
-    """Start multiprocessing's resource tracker with a real stderr (devnull if ours has none).
-
-    It starts on first use by handing `sys.stderr.fileno()` to the new process; inside a
-    Textual app `sys.stderr` is a capture whose fileno is -1, and the pool would fail with
-    "bad value(s) in fds_to_keep". Its output must not reach a terminal an app draws on.
-    """
-    from multiprocessing import resource_tracker
-
     try:
-        if sys.stderr is not None and sys.stderr.fileno() >= 0:
-            resource_tracker.ensure_running()
-            return
-    except (AttributeError, ValueError, OSError):
-        pass
-    saved = sys.stderr
-    try:
-        with open(os.devnull, "w") as null:
-            sys.stderr = null
-            resource_tracker.ensure_running()
-    finally:
-        sys.stderr = saved
-
-
-def _shares(specs: list[JobSpec], workers: int) -> list[JobSpec]:
-    """Each endpoint job's share: how many jobs of its model may run at once, to split its concurrency.
-
-    The rpm/tpm buckets are shared across processes; requests in flight are split instead.
-    """
-    counts: dict[str, int] = {}
-    for spec in specs:
-        counts[spec.job.model] = counts.get(spec.job.model, 0) + 1
-    return [replace(s, share=min(counts[s.job.model], workers)) if s.model.kind == "endpoint" else s for s in specs]
-
-
-def _run_pool(
-    specs: list[JobSpec],
-    workers: int,
-    collector: _Collector,
-    cancel: threading.Event,
-    budgets: dict[str, Any] | None = None,
-) -> None:
-    # spawn: a clean interpreter per worker, safe with the threads of the caller (the app); the
-    # worker side lives in `execution`, which keeps its imports light (no git, no CLI).
-    ctx = multiprocessing.get_context("spawn")
-    _ensure_tracker()
-    events = ctx.Queue()
-    stop = ctx.Event()
-    pending = set(range(len(specs)))
-    with ProcessPoolExecutor(
-        workers, mp_context=ctx, initializer=init_worker, initargs=(events, stop, budgets or {})
-    ) as pool:
-        futures = {pool.submit(work, i, spec): i for i, spec in enumerate(specs)}
-        while pending:
+        for index, spec in enumerate(specs):
+            if cancel.is_set():
+                collector.deliver(index, JobCancelled(spec.job))
+                continue
             try:
-                if cancel.is_set() and not stop.is_set():
-                    stop.set()
-                    for future, i in futures.items():
-                        if future.cancel():
-                            collector.deliver(i, JobCancelled(specs[i].job))
-                    pending -= collector.done
-                try:
-                    index, event = events.get(timeout=0.05)
-                except queue_module.Empty:
-                    for future, i in futures.items():
-                        failure = (
-                            future.exception() if i in pending and future.done() and not future.cancelled() else None
-                        )
-                        if failure is not None:
-                            # The worker died (killed, crashed): its job fails, the others go on.
-                            collector.deliver(i, JobFailed(specs[i].job, f"worker process failed: {describe(failure)}"))
-                    pending -= collector.done
-                    continue
-                collector.deliver(index, event)
-                pending -= collector.done
+                execute(spec, functools.partial(collector.deliver, index), cancel.is_set, head)
             except KeyboardInterrupt:
                 cancel.set()
                 collector.interrupted = True
+                collector.deliver(index, JobCancelled(spec.job))
+            except (Exception, SystemExit) as exc:  # a bug, a full disk, user code exiting: this job only
+                collector.deliver(index, JobFailed(spec.job, f"internal error: {describe(exc)}"))
+    finally:
+        close_providers()  # the endpoint clients its jobs shared
