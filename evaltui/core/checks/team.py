@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Literal, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from evaltui.core.errors import Problem
 from evaltui.core.registry.model import Registry, glob_pattern
 
 if TYPE_CHECKING:
     from evaltui.core.history import Authorship
-    from evaltui.core.registry.tomlpos import KeyLocator, KeyPath, Position
+    from evaltui.core.registry.tomlpos import FileLocator, KeyPath
     from evaltui.core.team.coverage import Coverage
     from evaltui.core.team.notes import NotesFile
 
@@ -24,29 +24,13 @@ class At(TypedDict):
     column: int | None
 
 
-def _locator(registry: Registry) -> _LazyLocator:
-    return _LazyLocator(registry)
+def _locator(registry: Registry) -> FileLocator:
+    from evaltui.core.registry.tomlpos import FileLocator  # maps evals.toml only when a problem needs a line
+
+    return FileLocator(registry.path)
 
 
-class _LazyLocator:
-    """A `KeyLocator` built on first use: most checks find nothing to place, and a large file is slow to map."""
-
-    def __init__(self, registry: Registry) -> None:
-        self.registry = registry
-        self.built: KeyLocator | Literal[False] | None = None  # False: the file cannot be read
-
-    def find(self, key: KeyPath) -> Position:
-        if self.built is None:
-            from evaltui.core.registry.tomlpos import KeyLocator
-
-            try:
-                self.built = KeyLocator(self.registry.path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError):
-                self.built = False
-        return self.built.find(key) if self.built else (None, None)
-
-
-def _at(locator: _LazyLocator | None, key: KeyPath) -> At:
+def _at(locator: FileLocator | None, key: KeyPath) -> At:
     line, column = locator.find(key) if locator is not None else (None, None)
     return {"line": line, "column": column}
 
