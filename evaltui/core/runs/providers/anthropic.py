@@ -7,16 +7,21 @@ from typing import Any
 
 import anthropic
 
-from evaltui.core.runs.providers.base import Answer, ChatRequest, ClientProvider, parse_json_answer
+from evaltui.core.runs.providers.base import Answer, ChatRequest, ClientErrors, ClientProvider, parse_json_answer
+
+ERRORS = ClientErrors(
+    anthropic.APIStatusError, anthropic.APITimeoutError, anthropic.APIConnectionError, anthropic.AnthropicError
+)
 
 
 class AnthropicProvider(ClientProvider):
     """`POST {base_url}/v1/messages`; the client's own retries are off (the runner retries and counts)."""
 
     def __init__(self, model_id: str, params: Mapping[str, Any], api_key: str, base_url: str | None):
-        http = anthropic.DefaultAioHttpClient()
-        client = anthropic.AsyncAnthropic(api_key=api_key, base_url=base_url, max_retries=0, http_client=http)
-        super().__init__(client, http, model_id)
+        client = anthropic.AsyncAnthropic(
+            api_key=api_key, base_url=base_url, max_retries=0, http_client=anthropic.DefaultAioHttpClient()
+        )
+        super().__init__(client, ERRORS, model_id)
         rest = dict(params)
         self.max_tokens = int(rest.pop("max_tokens", 1024))
         self.params = rest

@@ -7,7 +7,9 @@ from typing import Any
 
 import openai
 
-from evaltui.core.runs.providers.base import Answer, ChatRequest, ClientProvider, parse_json_answer
+from evaltui.core.runs.providers.base import Answer, ChatRequest, ClientErrors, ClientProvider, parse_json_answer
+
+ERRORS = ClientErrors(openai.APIStatusError, openai.APITimeoutError, openai.APIConnectionError, openai.OpenAIError)
 
 
 class OpenAIProvider(ClientProvider):
@@ -16,9 +18,10 @@ class OpenAIProvider(ClientProvider):
     def __init__(self, model_id: str, params: Mapping[str, Any], api_key: str, base_url: str | None):
         # The aiohttp transport keeps up with a local server at 1,000+ requests/s on one core;
         # the default one does not.
-        http = openai.DefaultAioHttpClient()
-        client = openai.AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, http_client=http)
-        super().__init__(client, http, model_id)
+        client = openai.AsyncOpenAI(
+            api_key=api_key, base_url=base_url, max_retries=0, http_client=openai.DefaultAioHttpClient()
+        )
+        super().__init__(client, ERRORS, model_id)
         # Sent as given, so server-specific parameters (vLLM's top_k, ...) pass unchanged.
         self.params = dict(params)
 
