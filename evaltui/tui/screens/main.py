@@ -15,11 +15,14 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
+from textual.worker import Worker
 
 from evaltui.core.errors import EvaltuiError, RegistryError
 from evaltui.core.registry.overview import load_overview, read_dataset
 from evaltui.core.textsafe import clean
 from evaltui.tui.messages import (
+    ChecksDone,
+    ChecksPrefetched,
     DatasetRead,
     DiffRequested,
     EvalSelected,
@@ -36,6 +39,8 @@ from evaltui.tui.widgets.overview import Overview
 if TYPE_CHECKING:
     from textual.widgets import TabbedContent
 
+    from evaltui.core.registry.model import Registry
+    from evaltui.core.team.triage import Triage
     from evaltui.tui.app import EvaltuiApp
 
 
@@ -251,6 +256,8 @@ class MainScreen(Screen):
         evals.set_statuses(message.triage.statuses, self.app.now())
         self._topbar()
         self.refresh_tabs()
+        if state.registry is not None:
+            self.prefetch_checks(state.registry, message.triage)
         if not first:
             return  # a refresh: its warnings were shown by the first pass
         problems = list(message.triage.problems) + ([message.error] if message.error else [])
@@ -258,6 +265,38 @@ class MainScreen(Screen):
         # would sit over the lists for seconds at every start.
         for note in problems:
             self.notify(clean(note), title="History", severity="warning", timeout=8)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="checks")
+    def prefetch_checks(self, registry: Registry, triage: Triage) -> None:
+        """What `evaltui check` reports, worked out once per history pass: over thousands of evals
+        it takes seconds, and the Check screen then opens on the answer instead of waiting for it."""
+        from evaltui.core.checks import problems as checks
+
+        try:
+            done = ChecksDone(tuple(checks.check_repository(registry, now=self.app.now())))
+        except EvaltuiError as exc:
+            done = ChecksDone(error=str(exc))
+        self.post_message(ChecksPrefetched(registry, triage, done))
+
+    @on(ChecksPrefetched)
+    def _checks_prefetched(self, message: ChecksPrefetched) -> None:
+        state = self.app.state
+        if message.registry is not state.registry or message.triage is not state.triage:
+            return  # a reload or a newer history pass came meanwhile: its own run follows
+        state.checks, state.checks_of = message.done, (message.registry, message.triage)
+        for screen in self.app.screen_stack:  # a Check screen opened while they ran takes them now
+            waiting = getattr(screen, "awaiting_checks", None)
+            if waiting is not None and waiting():
+                screen.post_message(ChecksDone(message.done.problems, message.done.error))
+
+    def worker_failed(self, worker: Worker) -> bool:
+        """A failed run of the checks still answers a Check screen waiting for it (the app calls this)."""
+        if worker.group == "checks":
+            for screen in self.app.screen_stack:
+                waiting = getattr(screen, "awaiting_checks", None)
+                if waiting is not None and waiting():
+                    screen.post_message(ChecksDone(error=f"check failed: {worker.error}"))
+        return False  # the app's notification says it too
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dataset")
     def read_dataset(self, name: str, path: str) -> None:
@@ -418,7 +457,15 @@ class MainScreen(Screen):
 
         panes = [pane.id for pane in detail.query(TabPane) if pane.id]
         if detail.active in panes:
-            detail.active = panes[(panes.index(detail.active) + step) % len(panes)]
+            # The underline jumps rather than slides: a key shows its tab at once, and the tab
+            # bar would otherwise keep redrawing for 0.3 s after each `[` / `]`. Tabs decides
+            # on the animation while `active` is set, so the level is lowered only for that.
+            app, level = self.app, self.app.animation_level
+            app.animation_level = "none"
+            try:
+                detail.active = panes[(panes.index(detail.active) + step) % len(panes)]
+            finally:
+                app.animation_level = level
 
     def action_focus_detail(self) -> None:
         tab = self.active_tab()

@@ -129,6 +129,10 @@ class Overview(DetailTab):
     }
     """
 
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._drawn: tuple[object, ...] = ()  # what the body was last drawn from
+
     def compose(self):
         yield Static(Text("Loading evals…", style="dim"), id="overview-body")
 
@@ -144,8 +148,16 @@ class Overview(DetailTab):
         name = self.eval_name
         summary = self.state.summaries.get(name) if name else None
         if not name or summary is None or registry is None:
+            self._drawn = ()
             body.update(Text("No eval selected. Clear the filter (esc) or add an eval to evals.toml.", style="dim"))
             return
         triage = self.state.triage
         status = triage.statuses.get(name) if triage is not None else None
+        # Drawing lays the pane out again: skip it when the same eval comes back unchanged (a
+        # tab switched back to, a filter that keeps the selection). The records are frozen, so
+        # the same objects are the same content (compared by identity: equality would walk them).
+        key = (summary, status, registry, self.app.theme)
+        if len(key) == len(self._drawn) and all(a is b for a, b in zip(key, self._drawn, strict=True)):
+            return
+        self._drawn = key
         body.update(render_overview(summary, registry, self.app.get_css_variables(), status))
