@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -149,29 +150,42 @@ class CheckScreen(Screen):
             return
         table = self.query_one(ProblemTable)
         keep = table.cursor_row
-        self.problems = list(message.problems)
-        # The message column takes what the others leave, so the table never scrolls sideways.
-        rows = [self.cells(p, colors) for p in self.problems]
-        used = sum(max([r[i].cell_len for r in rows] + [len(h)]) + 2 for i, h in enumerate(COLUMNS[:-1]))
-        width = max(MIN_MESSAGE_WIDTH, self.size.width - used - 4)
+        self.problems = problems = list(message.problems)
+        # Thousands of problems: the columns are measured on their cleaned text, and a row's
+        # cells are made when it is first drawn. The message takes the width the others leave,
+        # so the table never scrolls sideways.
+        places = [
+            (clean(p.eval or "–", keep_newlines=False), clean(p.location(), keep_newlines=False) or "–")
+            for p in problems
+        ]
+        widths = [
+            max([len(COLUMNS[0]), *(len(p.severity) for p in problems)]),
+            max([len(COLUMNS[1]), *(len(p.code) for p in problems)]),
+            max([len(COLUMNS[2]), *(cell_len(e) for e, _ in places)]),
+            max([len(COLUMNS[3]), *(cell_len(w) for _, w in places)]),
+        ]
+        width = max(MIN_MESSAGE_WIDTH, self.size.width - sum(w + 2 for w in widths) - 4)
+        styles = {
+            "error": f"bold {colors.get('error', 'default')}",
+            "warning": f"bold {colors.get('warning', 'default')}",
+        }
+
+        def row(i: int) -> list[Text]:
+            p, (eval_name, where) = problems[i], places[i]
+            return [
+                Text(p.severity, style=styles.get(p.severity, styles["warning"])),
+                Text(p.code),
+                Text(eval_name),
+                Text(where, style="dim"),
+                Text(one_line(p.message, width)),
+            ]
+
         table.clear()
-        table.add_rows([*row, Text(one_line(p.message, width))] for row, p in zip(rows, self.problems, strict=True))
-        if self.problems:
-            table.move_cursor(row=min(keep, len(self.problems) - 1))
+        table.set_rows(len(problems), row, [*widths, width])
+        if problems:
+            table.move_cursor(row=min(keep, len(problems) - 1))
         summary.update(summary_text(self.problems, colors))
         self._show_detail()
-
-    @staticmethod
-    def cells(p: Problem, colors: dict[str, str]) -> list[Text]:
-        """A problem's severity, code, eval and place as table cells (the message is cut to the
-        width they leave); every piece of text is cleaned and never read as markup."""
-        style = f"bold {colors.get('error' if p.severity == 'error' else 'warning', 'default')}"
-        return [
-            Text(p.severity, style=style),
-            Text(p.code),
-            Text(clean(p.eval or "–", keep_newlines=False)),
-            Text(clean(p.location(), keep_newlines=False) or "–", style="dim"),
-        ]
 
     @property
     def current(self) -> Problem | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable
 from dataclasses import replace
@@ -24,7 +23,6 @@ from evaltui.tui.messages import (
     ChecksDone,
     ChecksPrefetched,
     DatasetRead,
-    DiffRequested,
     EvalSelected,
     EvalsShown,
     HistoryLoaded,
@@ -32,53 +30,28 @@ from evaltui.tui.messages import (
     RegistryLoaded,
     StateChanged,
 )
-from evaltui.tui.widgets.base import DetailTab
+from evaltui.tui.widgets.base import DetailTab, load_object
 from evaltui.tui.widgets.eval_list import BLIND_BADGE, PENDING_BADGE, SILENT_BADGE, EvalList, below_threshold
 from evaltui.tui.widgets.overview import Overview
 
 if TYPE_CHECKING:
-    from textual.widgets import TabbedContent
-
     from evaltui.core.registry.model import Registry
     from evaltui.core.team.triage import Triage
     from evaltui.tui.app import EvaltuiApp
-
-
-def _load(path: str):
-    """`"package.module:Name"` → the object, imported on first use so start-up stays fast."""
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
+    from evaltui.tui.widgets.detail_pane import DetailPane
 
 
 # Screens the main screen opens by key: name -> factory(selected eval name or None) -> Screen.
 # Each screen's module is imported when it is first opened, not at start-up.
 OPEN_SCREENS: dict[str, Callable[[str | None], Screen]] = {
-    "run": lambda name: _load("evaltui.tui.screens.run:open_run")(name),
-    "run-all": lambda name: _load("evaltui.tui.screens.run:RunScreen")(),
-    "report": lambda name: _load("evaltui.tui.screens.report:ReportScreen")(),
-    "coverage": lambda name: _load("evaltui.tui.screens.coverage:CoverageScreen")(name),
-    "rotation": lambda name: _load("evaltui.tui.screens.rotation:RotationScreen")(name),
-    "check": lambda name: _load("evaltui.tui.screens.check:CheckScreen")(name),
-    "annotate": lambda name: _load("evaltui.tui.screens.annotate:AnnotateDialog")(name, follow_selection=True),
+    "run": lambda name: load_object("evaltui.tui.screens.run:open_run")(name),
+    "run-all": lambda name: load_object("evaltui.tui.screens.run:RunScreen")(),
+    "report": lambda name: load_object("evaltui.tui.screens.report:ReportScreen")(),
+    "coverage": lambda name: load_object("evaltui.tui.screens.coverage:CoverageScreen")(name),
+    "rotation": lambda name: load_object("evaltui.tui.screens.rotation:RotationScreen")(name),
+    "check": lambda name: load_object("evaltui.tui.screens.check:CheckScreen")(name),
+    "annotate": lambda name: load_object("evaltui.tui.screens.annotate:AnnotateDialog")(name, follow_selection=True),
 }
-
-# The detail pane's tabs, in order: (title, id, widget class or "module:Class"). A tab given
-# by name is imported and mounted the first time it is shown. A tab is listed only once it works.
-DETAIL_TABS: list[tuple[str, str, type[DetailTab] | str]] = [
-    ("Overview", "overview", Overview),
-    ("Lineage", "lineage", "evaltui.tui.widgets.lineage_tab:LineageTab"),
-    ("Diff", "diff", "evaltui.tui.widgets.diff_tab:DiffTab"),
-    ("Runs", "runs", "evaltui.tui.widgets.runs_tab:RunsTab"),
-    ("Notes", "notes", "evaltui.tui.widgets.notes_tab:NotesTab"),
-]
-
-
-class TabPlaceholder(DetailTab):
-    """Stands in for a tab whose module is not imported yet."""
-
-    def __init__(self, target: str, tab_id: str) -> None:
-        super().__init__()
-        self.target, self.tab_id = target, tab_id
 
 
 class MainScreen(Screen):
@@ -170,17 +143,14 @@ class MainScreen(Screen):
 
     def _mount_rest(self) -> None:
         """Mount the detail pane and the footer, once; its first tab shows the eval under the cursor
-        as it activates (`on_tabbed_content_tab_activated`). Not awaited: nothing else waits for it."""
+        as it activates. Not awaited: nothing else waits for it."""
         # The tab widgets are imported here, after the first frame, rather than with the screen.
-        from textual.widgets import TabbedContent, TabPane
+        from evaltui.tui.widgets.detail_pane import DetailPane
 
         if not self.is_attached or self.query("#detail"):
             return  # the app is closing, or it is there already
-        detail = TabbedContent(id="detail")
-        detail.border_title = "[2] Detail"
-        for title, tab_id, factory in DETAIL_TABS:
-            tab = TabPlaceholder(factory, tab_id) if isinstance(factory, str) else factory(id=tab_id)
-            detail.compose_add_child(TabPane(title, tab, id=f"tab-{tab_id}"))
+        detail = DetailPane()
+        detail.eval_name = self.query_one(EvalList).current
         self.query_one("#panels").mount(detail)
         search = Input(placeholder="search the detail pane (enter: next, esc: close)", id="detail-search")
         self.mount(search, after=self.query_one("#panels"))
@@ -260,6 +230,9 @@ class MainScreen(Screen):
             self.prefetch_checks(state.registry, message.triage)
         if not first:
             return  # a refresh: its warnings were shown by the first pass
+        detail = self._detail()
+        if detail is not None:  # start-up is over: build the other tabs before they are asked for
+            self.call_after_refresh(detail.mount_every_tab)
         problems = list(message.triage.problems) + ([message.error] if message.error else [])
         # Notes on a degraded history go to the top bar and the Lineage tab, not to toasts that
         # would sit over the lists for seconds at every start.
@@ -375,75 +348,29 @@ class MainScreen(Screen):
     @on(EvalSelected)
     def _selected(self, message: EvalSelected) -> None:
         summary = self.app.state.summaries.get(message.name) if message.name else None
-        tab = self.active_tab()
-        if tab is not None:
-            tab.show_eval(message.name)
+        detail = self._detail()
+        if detail is not None:
+            detail.show_eval(message.name)
         if summary is not None and summary.dataset is None and summary.eval.dataset:
             # After the frame that shows the selection: at start-up that is the eval list's
             # first frame, which the read (a thread) would otherwise slow down.
             self.call_after_refresh(self.read_dataset, summary.name, summary.eval.dataset)
 
-    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.tabbed_content.id != "detail":
-            return
-        tab = self.active_tab()
-        if isinstance(tab, TabPlaceholder):
-            await self._mount_tab(tab)
-        self.refresh_tabs()
-        # A tab chosen from the detail pane (its tab bar, or another tab) takes the focus into
-        # its list; `[` and `]` from the eval list leave the focus there, to keep browsing evals.
-        detail, focused = self.query_one("#detail"), self.focused
-        if focused is not None and (focused is detail or detail in focused.ancestors):
-            chosen = self.active_tab()
-            if chosen is not None:
-                chosen.focus()
-
-    async def _mount_tab(self, placeholder: TabPlaceholder) -> DetailTab:
-        """Import and mount the tab `placeholder` stands for, in its place."""
-        from textual.widgets import TabPane
-
-        tab = _load(placeholder.target)(id=placeholder.tab_id)
-        await placeholder.query_ancestor(TabPane).mount(tab)
-        await placeholder.remove()
-        return tab
-
-    @on(DiffRequested)
-    async def _diff_requested(self, message: DiffRequested) -> None:
-        """The Lineage tab asks for two commits on the Diff tab: hand them over, then show it."""
-        message.stop()
-        from textual.widgets import TabbedContent, TabPane
-
-        detail = self.query_one("#detail", TabbedContent)
-        tab = detail.query_one("#tab-diff", TabPane).query(DetailTab).last()
-        if isinstance(tab, TabPlaceholder):
-            tab = await self._mount_tab(tab)
-        # Imported here, like every tab, so start-up does not pay for it; it is loaded by now.
-        from evaltui.tui.widgets.diff_tab import DiffTab
-
-        if isinstance(tab, DiffTab):
-            tab.request(message)
-        detail.active = "tab-diff"
-
     def active_tab(self) -> DetailTab | None:
         """The detail tab on show (None until the detail pane is mounted)."""
         detail = self._detail()
-        pane = detail.active_pane if detail is not None else None
-        tabs = pane.query(DetailTab) if pane is not None else None
-        return tabs.last() if tabs else None
+        return detail.active_tab() if detail is not None else None
 
-    def _detail(self) -> TabbedContent | None:
+    def _detail(self) -> DetailPane | None:
         """The detail pane, None until `_mount_rest` has mounted it (and imported its widgets)."""
-        if not self.query("#detail"):
-            return None
-        from textual.widgets import TabbedContent
-
-        return self.query("#detail").first(TabbedContent)
+        found = self.query("#detail")
+        return found.first() if found else None  # type: ignore[return-value]  # only the pane has that id
 
     def refresh_tabs(self) -> None:
         """Something the tabs show was (re)loaded: redraw the visible one."""
-        tab = self.active_tab()
-        if tab is not None:
-            tab.show_eval(self.query_one(EvalList).current)
+        detail = self._detail()
+        if detail is not None:
+            detail.show_eval(self.query_one(EvalList).current)
 
     def action_focus_evals(self) -> None:
         self.query_one(EvalList).table.focus()
@@ -451,21 +378,8 @@ class MainScreen(Screen):
     def action_switch_tab(self, step: int) -> None:
         """`]` and `[`: the next or previous tab of the detail pane, wherever the focus is."""
         detail = self._detail()
-        if detail is None:
-            return
-        from textual.widgets import TabPane
-
-        panes = [pane.id for pane in detail.query(TabPane) if pane.id]
-        if detail.active in panes:
-            # The underline jumps rather than slides: a key shows its tab at once, and the tab
-            # bar would otherwise keep redrawing for 0.3 s after each `[` / `]`. Tabs decides
-            # on the animation while `active` is set, so the level is lowered only for that.
-            app, level = self.app, self.app.animation_level
-            app.animation_level = "none"
-            try:
-                detail.active = panes[(panes.index(detail.active) + step) % len(panes)]
-            finally:
-                app.animation_level = level
+        if detail is not None:
+            detail.switch(step)
 
     def action_focus_detail(self) -> None:
         tab = self.active_tab()
