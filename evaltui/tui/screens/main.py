@@ -7,13 +7,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 from textual.worker import Worker
 
 from evaltui.core.errors import EvaltuiError, RegistryError
@@ -31,7 +30,8 @@ from evaltui.tui.messages import (
     StateChanged,
 )
 from evaltui.tui.widgets.base import DetailTab, load_object
-from evaltui.tui.widgets.eval_list import BLIND_BADGE, PENDING_BADGE, SILENT_BADGE, EvalList, below_threshold
+from evaltui.tui.widgets.eval_list import EvalList, below_threshold
+from evaltui.tui.widgets.header import HeaderParts, TopBar
 from evaltui.tui.widgets.overview import Overview
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ class MainScreen(Screen):
         self.history_pending = False  # a history pass is running (tests wait on this)
 
     def compose(self) -> ComposeResult:
-        yield Static("evaltui", id="topbar")
+        yield TopBar(id="topbar")
         with Horizontal(id="panels"):
             evals = EvalList(id="eval-list")
             evals.border_title = "[1] Evals"
@@ -310,33 +310,27 @@ class MainScreen(Screen):
             self.app.show_problems(registry.problems, count)
 
     def _topbar(self) -> None:
-        """Project, eval count, HEAD and whether history is still being read."""
+        """Project, eval count, what needs attention, HEAD and whether history is still being read."""
         state = self.app.state
         registry = state.registry
         if registry is None:
             return
-        name = clean(registry.project.name or registry.root.name, keep_newlines=False)
-        count = len(state.summaries)
-        text = Text.assemble(("evaltui", "bold"), " · ", name, f" · {count} eval{'s' * (count != 1)}")
-        statuses = state.triage.statuses if state.triage is not None else {}
-        failing = sum(1 for st in statuses.values() if below_threshold(st))
-        counts = (  # what needs attention, most urgent first; HEAD comes last, it matters least at 80 columns
-            ("✗", failing, "below threshold"),
-            (PENDING_BADGE, sum(1 for st in statuses.values() if st.pending), "uncommitted"),
-            (SILENT_BADGE, sum(1 for st in statuses.values() if st.silent), "silent"),
-            (BLIND_BADGE, sum(1 for st in statuses.values() if st.blind_spots), "blind spots"),
+        statuses = state.triage.statuses.values() if state.triage is not None else ()
+        lineage = state.lineage
+        parts = HeaderParts(
+            project=clean(registry.project.name or registry.root.name, keep_newlines=False),
+            evals=len(state.summaries),
+            counts=(
+                sum(1 for st in statuses if below_threshold(st)),
+                sum(1 for st in statuses if st.pending),
+                sum(1 for st in statuses if st.silent),
+                sum(1 for st in statuses if st.blind_spots),
+            ),
+            head=lineage.head[:7] if state.triage is not None and lineage is not None and lineage.head else None,
+            reading=state.triage is None,
+            notes=len(lineage.notes) if lineage is not None else 0,
         )
-        for badge, n, label in counts:
-            if n:
-                text.append(f" · {badge} {n} {label}", style="bold")
-        if state.triage is None:
-            text.append(" · reading history…", style="dim")
-        elif state.lineage is not None and state.lineage.head:
-            text.append(f" · HEAD {state.lineage.head[:7]}", style="dim")
-        if state.lineage is not None and state.lineage.notes:
-            notes = len(state.lineage.notes)
-            text.append(f" · history: {notes} note{'s' * (notes != 1)} (Lineage tab)", style="bold")
-        self.query_one("#topbar", Static).update(text)
+        self.query_one(TopBar).show(parts)
 
     @on(RegistryFailed)
     def _failed(self, message: RegistryFailed) -> None:
