@@ -15,9 +15,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 from textual.worker import Worker
 
-from evaltui.core.errors import EvaltuiError, RegistryError
+from evaltui.core.errors import RegistryError
 from evaltui.core.registry.overview import load_overview, read_dataset
 from evaltui.core.textsafe import clean
+from evaltui.tui import loaders
 from evaltui.tui.messages import (
     ChecksDone,
     ChecksPrefetched,
@@ -30,7 +31,7 @@ from evaltui.tui.messages import (
     StateChanged,
 )
 from evaltui.tui.widgets.base import DetailTab, load_object
-from evaltui.tui.widgets.eval_list import EvalList, below_threshold
+from evaltui.tui.widgets.eval_list import EvalList
 from evaltui.tui.widgets.header import HeaderParts, TopBar
 from evaltui.tui.widgets.overview import Overview
 
@@ -115,8 +116,6 @@ class MainScreen(Screen):
     def __init__(self) -> None:
         super().__init__(id="main")
         self._history_generation = 0
-        self._search_query = ""  # what `/` in the detail pane looked for last, and where it found it
-        self._search_at: tuple[int, int] | None = None
         self.history_pending = False  # a history pass is running (tests wait on this)
 
     def compose(self) -> ComposeResult:
@@ -181,22 +180,7 @@ class MainScreen(Screen):
         generation, now = self._history_generation, self.app.now()
 
         def run() -> None:
-            from evaltui.core import history  # imported here: only this thread needs them
-            from evaltui.core.team import triage
-
-            lineage, error, me = None, None, None
-            try:
-                email = history.config_email(registry.root)
-                me = registry.member_for_email(email) if email else None
-            except Exception:  # no git identity: "mine" is simply unavailable
-                pass
-            try:
-                lineage = history.load_lineage(registry)
-            except EvaltuiError as exc:
-                error = str(exc)
-            except Exception as exc:  # shown to the user, never a crash
-                error = f"reading history failed: {exc}"
-            self.post_message(HistoryLoaded(lineage, error, triage.triage(registry, lineage, now), generation, me))
+            self.post_message(loaders.read_history(registry, now, generation))
 
         threading.Thread(target=run, name="evaltui-history", daemon=True).start()
 
@@ -243,13 +227,7 @@ class MainScreen(Screen):
     def prefetch_checks(self, registry: Registry, triage: Triage) -> None:
         """What `evaltui check` reports, worked out once per history pass: over thousands of evals
         it takes seconds, and the Check screen then opens on the answer instead of waiting for it."""
-        from evaltui.core.checks import problems as checks
-
-        try:
-            done = ChecksDone(tuple(checks.check_repository(registry, now=self.app.now())))
-        except EvaltuiError as exc:
-            done = ChecksDone(error=str(exc))
-        self.post_message(ChecksPrefetched(registry, triage, done))
+        self.post_message(loaders.run_checks(registry, triage, self.app.now()))
 
     @on(ChecksPrefetched)
     def _checks_prefetched(self, message: ChecksPrefetched) -> None:
@@ -257,18 +235,12 @@ class MainScreen(Screen):
         if message.registry is not state.registry or message.triage is not state.triage:
             return  # a reload or a newer history pass came meanwhile: its own run follows
         state.checks, state.checks_of = message.done, (message.registry, message.triage)
-        for screen in self.app.screen_stack:  # a Check screen opened while they ran takes them now
-            waiting = getattr(screen, "awaiting_checks", None)
-            if waiting is not None and waiting():
-                screen.post_message(ChecksDone(message.done.problems, message.done.error))
+        loaders.hand_over_checks(self.app, message.done)  # to a Check screen opened while they ran
 
     def worker_failed(self, worker: Worker) -> bool:
         """A failed run of the checks still answers a Check screen waiting for it (the app calls this)."""
         if worker.group == "checks":
-            for screen in self.app.screen_stack:
-                waiting = getattr(screen, "awaiting_checks", None)
-                if waiting is not None and waiting():
-                    screen.post_message(ChecksDone(error=f"check failed: {worker.error}"))
+            loaders.hand_over_checks(self.app, ChecksDone(error=f"check failed: {worker.error}"))
         return False  # the app's notification says it too
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dataset")
@@ -311,26 +283,8 @@ class MainScreen(Screen):
 
     def _topbar(self) -> None:
         """Project, eval count, what needs attention, HEAD and whether history is still being read."""
-        state = self.app.state
-        registry = state.registry
-        if registry is None:
-            return
-        statuses = state.triage.statuses.values() if state.triage is not None else ()
-        lineage = state.lineage
-        parts = HeaderParts(
-            project=clean(registry.project.name or registry.root.name, keep_newlines=False),
-            evals=len(state.summaries),
-            counts=(
-                sum(1 for st in statuses if below_threshold(st)),
-                sum(1 for st in statuses if st.pending),
-                sum(1 for st in statuses if st.silent),
-                sum(1 for st in statuses if st.blind_spots),
-            ),
-            head=lineage.head[:7] if state.triage is not None and lineage is not None and lineage.head else None,
-            reading=state.triage is None,
-            notes=len(lineage.notes) if lineage is not None else 0,
-        )
-        self.query_one(TopBar).show(parts)
+        if self.app.state.registry is not None:
+            self.query_one(TopBar).show(HeaderParts.of(self.app.state))
 
     @on(RegistryFailed)
     def _failed(self, message: RegistryFailed) -> None:
@@ -393,16 +347,8 @@ class MainScreen(Screen):
     @on(Input.Submitted, "#detail-search")
     def _search(self, event: Input.Submitted) -> None:
         """Enter: the next line showing the words (again: the one after it); not found says so."""
-        tab = self.active_tab()
-        if tab is None:
-            return
-        if event.value != self._search_query:
-            self._search_query, self._search_at = event.value, None
-        found = tab.find(event.value, self._search_at)
-        if found is None and self._search_at is not None:
-            found = tab.find(event.value)  # wrap around to the top
-        self._search_at = found
-        if found is None:
+        detail = self._detail()
+        if detail is not None and not detail.search(event.value):
             self.notify(f"not found: {event.value}", title="Search", severity="warning", timeout=3, markup=False)
 
     def key_escape(self) -> None:

@@ -36,6 +36,8 @@ class DetailPane(TabbedContent):
         super().__init__(id="detail")
         self.border_title = "[2] Detail"
         self.eval_name: str | None = None
+        self._search_query = ""  # what `/` looked for last, and where it found it
+        self._search_at: tuple[int, int] | None = None
         for title, tab_id, factory in DETAIL_TABS:
             tab = TabPlaceholder(factory, tab_id) if isinstance(factory, str) else factory(id=tab_id)
             self.compose_add_child(TabPane(title, tab, id=f"tab-{tab_id}"))
@@ -52,6 +54,19 @@ class DetailPane(TabbedContent):
         tab = self.active_tab()
         if tab is not None:
             tab.show_eval(name)
+
+    def search(self, query: str) -> bool:
+        """The next line of the visible tab showing `query` (the first again after the last); False if none does."""
+        tab = self.active_tab()
+        if tab is None:
+            return True  # nothing to search yet: nothing to report either
+        if query != self._search_query:
+            self._search_query, self._search_at = query, None
+        found = tab.find(query, self._search_at)
+        if found is None and self._search_at is not None:
+            found = tab.find(query)  # wrap around to the top
+        self._search_at = found
+        return found is not None
 
     async def mount_tab(self, placeholder: TabPlaceholder) -> DetailTab:
         """Import and mount the tab `placeholder` stands for, in its place."""

@@ -20,17 +20,17 @@ class LazyRows(Sequence[Sequence[Text]]):
     """`count` rows, row `i` built by `build(i)` when asked for (the table keeps what it draws)."""
 
     def __init__(self, count: int, build: Callable[[int], Sequence[Text]]) -> None:
-        self.count, self.build = count, build
+        self.length, self.build = count, build
 
     def __len__(self) -> int:
-        return self.count
+        return self.length
 
     def __getitem__(self, index):  # type: ignore[no-untyped-def, override]  # Sequence's overloads
         if isinstance(index, slice):
-            return [self.build(i) for i in range(*index.indices(self.count))]
-        if not -self.count <= index < self.count:
+            return [self.build(i) for i in range(*index.indices(self.length))]
+        if not -self.length <= index < self.length:
             raise IndexError(index)
-        return self.build(index % self.count)
+        return self.build(index % self.length)
 
 
 class EvalTable(ScrollView, can_focus=True):

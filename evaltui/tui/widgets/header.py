@@ -8,7 +8,9 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual.widgets import Static
 
-from evaltui.tui.widgets.eval_list import BLIND_BADGE, PENDING_BADGE, SILENT_BADGE
+from evaltui.core.textsafe import clean
+from evaltui.tui.state import AppState
+from evaltui.tui.widgets.eval_list import BLIND_BADGE, PENDING_BADGE, SILENT_BADGE, below_threshold
 
 # The badges the eval list shows, most urgent first, and what the header calls them: (badge, long, short).
 BADGES = (
@@ -28,6 +30,26 @@ class HeaderParts(NamedTuple):
     head: str | None  # HEAD's abbreviated commit, None while history is read
     reading: bool  # the history pass has not finished yet
     notes: int  # notes on a degraded history
+
+    @classmethod
+    def of(cls, state: AppState) -> HeaderParts:
+        """What the loaded `state` (its registry read) has to say."""
+        assert state.registry is not None
+        statuses = state.triage.statuses.values() if state.triage is not None else ()
+        lineage = state.lineage
+        return cls(
+            project=clean(state.registry.project.name or state.registry.root.name, keep_newlines=False),
+            evals=len(state.summaries),
+            counts=(
+                sum(1 for st in statuses if below_threshold(st)),
+                sum(1 for st in statuses if st.pending),
+                sum(1 for st in statuses if st.silent),
+                sum(1 for st in statuses if st.blind_spots),
+            ),
+            head=lineage.head[:7] if state.triage is not None and lineage is not None and lineage.head else None,
+            reading=state.triage is None,
+            notes=len(lineage.notes) if lineage is not None else 0,
+        )
 
 
 # How much each level of `header_text` gives up, from the whole line to the shortest. Counts

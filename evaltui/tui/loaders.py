@@ -1,0 +1,54 @@
+"""What the main screen reads off the UI thread, each returned as the message that carries it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from evaltui.core.errors import EvaltuiError
+from evaltui.tui.messages import ChecksDone, ChecksPrefetched, HistoryLoaded
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from evaltui.core.registry.model import Registry
+    from evaltui.core.team.triage import Triage
+
+
+def read_history(registry: Registry, now: dt.datetime, generation: int) -> HistoryLoaded:
+    """The lineage (cached, incremental), owners, badges and scores, and who the user is in `[people]`."""
+    from evaltui.core import history  # imported here: only the thread that reads history needs them
+    from evaltui.core.team import triage
+
+    lineage, error, me = None, None, None
+    try:
+        email = history.config_email(registry.root)
+        me = registry.member_for_email(email) if email else None
+    except Exception:  # no git identity: "mine" is simply unavailable
+        pass
+    try:
+        lineage = history.load_lineage(registry)
+    except EvaltuiError as exc:
+        error = str(exc)
+    except Exception as exc:  # shown to the user, never a crash
+        error = f"reading history failed: {exc}"
+    return HistoryLoaded(lineage, error, triage.triage(registry, lineage, now), generation, me)
+
+
+def run_checks(registry: Registry, triage: Triage, now: dt.datetime) -> ChecksPrefetched:
+    """What `evaltui check` reports for `registry`, tagged with the history pass (`triage`) it ran after."""
+    from evaltui.core.checks import problems as checks
+
+    try:
+        done = ChecksDone(tuple(checks.check_repository(registry, now=now)))
+    except EvaltuiError as exc:
+        done = ChecksDone(error=str(exc))
+    return ChecksPrefetched(registry, triage, done)
+
+
+def hand_over_checks(app: App, done: ChecksDone) -> None:
+    """Give `done` to every Check screen waiting for the checks the main screen runs."""
+    for screen in app.screen_stack:
+        waiting = getattr(screen, "awaiting_checks", None)
+        if waiting is not None and waiting():
+            screen.post_message(ChecksDone(done.problems, done.error))
