@@ -43,7 +43,13 @@ class PathRules(Reporter):
             return None
         if not self.check_files:
             return path
-        if not inside_repo(self.root, path):
+        # An eval names the same file more than once (its metric and its version); the
+        # filesystem is asked once per file per load.
+        facts = self.files_seen.get(path)
+        if facts is None:
+            facts = self.files_seen[path] = self._file_facts(path)
+        is_inside, is_dir, is_file = facts
+        if not is_inside:
             self.error(
                 key,
                 f"path {value!r} resolves outside the repository (through a symlink); point at a file inside it",
@@ -51,11 +57,6 @@ class PathRules(Reporter):
                 eval,
             )
             return None
-        target = self.root / path
-        try:
-            is_dir, is_file = target.is_dir(), target.is_file()
-        except (OSError, ValueError):
-            is_dir = is_file = False
         if is_dir:
             self.error(
                 key,
@@ -66,6 +67,16 @@ class PathRules(Reporter):
         elif not is_file:
             self.error(key, f"file {value!r} does not exist", "missing-file", eval)
         return path
+
+    def _file_facts(self, path: str) -> tuple[bool, bool, bool]:
+        """Whether `path` stays inside the repository, is a directory, is a file."""
+        if not inside_repo(self.root, path):
+            return False, False, False
+        target = self.root / path
+        try:
+            return True, target.is_dir(), target.is_file()
+        except (OSError, ValueError):
+            return True, False, False
 
     def glob_value(self, pattern: str, key: KeyPath, eval: str) -> str | None:
         """A glob in `paths`: inside the repository, well formed, matching something."""

@@ -34,6 +34,7 @@ class Reporter:
         self._headers: dict[tuple[str, ...], int] | None = None
         self.listings: dict[str, list[str]] = {}  # directory walks shared by the globs in `paths`
         self.folders_inside: dict[str, bool] = {}
+        self.files_seen: dict[str, tuple[bool, bool, bool]] = {}  # path -> (inside, is a directory, is a file)
 
     @property
     def locator(self) -> KeyLocator:
