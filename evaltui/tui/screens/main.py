@@ -13,7 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input
-from textual.worker import Worker
+from textual.worker import Worker, get_current_worker
 
 from evaltui.core.errors import RegistryError
 from evaltui.core.registry.overview import load_overview, read_dataset
@@ -53,6 +53,10 @@ OPEN_SCREENS: dict[str, Callable[[str | None], Screen]] = {
     "check": lambda name: load_object("evaltui.tui.screens.check:CheckScreen")(name),
     "annotate": lambda name: load_object("evaltui.tui.screens.annotate:AnnotateDialog")(name, follow_selection=True),
 }
+
+
+NEAR_DATASETS = 3
+"""How many evals above and below the selected one have their datasets counted ahead."""
 
 
 class MainScreen(Screen):
@@ -244,9 +248,28 @@ class MainScreen(Screen):
         return False  # the app's notification says it too
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dataset")
-    def read_dataset(self, name: str, path: str) -> None:
-        """Count an eval's cases and tags when it is first shown."""
-        self.post_message(DatasetRead(name, read_dataset(self.app.root, path)))
+    def read_datasets(self, wanted: list[tuple[str, str]]) -> None:
+        """Count the cases and tags of (eval, dataset path) pairs, in order; a newer call supersedes this one."""
+        worker = get_current_worker()
+        for name, path in wanted:
+            if worker.is_cancelled:
+                return
+            self.post_message(DatasetRead(name, read_dataset(self.app.root, path)))
+
+    def _datasets_near(self, name: str) -> list[tuple[str, str]]:
+        """The datasets of `name` and of its neighbours in the list that are not counted yet,
+        the selected eval's first: moving the cursor then finds the next eval counted."""
+        shown, summaries = self.query_one(EvalList).shown, self.app.state.summaries
+        at = shown.index(name) if name in shown else -1
+        if at < 0:
+            return []
+        near = [at + step * sign for step in range(NEAR_DATASETS + 1) for sign in ((1,) if not step else (1, -1))]
+        wanted = []
+        for i in near:
+            summary = summaries.get(shown[i]) if 0 <= i < len(shown) else None
+            if summary is not None and summary.dataset is None and summary.eval.dataset:
+                wanted.append((summary.name, summary.eval.dataset))
+        return wanted
 
     @on(DatasetRead)
     def _dataset_read(self, message: DatasetRead) -> None:
@@ -295,14 +318,14 @@ class MainScreen(Screen):
 
     @on(EvalSelected)
     def _selected(self, message: EvalSelected) -> None:
-        summary = self.app.state.summaries.get(message.name) if message.name else None
         detail = self._detail()
         if detail is not None:
             detail.show_eval(message.name)
-        if summary is not None and summary.dataset is None and summary.eval.dataset:
+        wanted = self._datasets_near(message.name) if message.name else []
+        if wanted:
             # After the frame that shows the selection: at start-up that is the eval list's
             # first frame, which the read (a thread) would otherwise slow down.
-            self.call_after_refresh(self.read_dataset, summary.name, summary.eval.dataset)
+            self.call_after_refresh(self.read_datasets, wanted)
 
     def active_tab(self) -> DetailTab | None:
         """The detail tab on show (None until the detail pane is mounted)."""

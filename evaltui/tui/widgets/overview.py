@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
+from textual.css.styles import RulesMap
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, RichVisual
+from textual.widget import Widget
 from textual.widgets import Static
 
 from evaltui.core.registry.model import Registry
@@ -120,6 +126,35 @@ def render_overview(
     return Group(*parts)
 
 
+class Drawn(RichVisual):
+    """A Rich renderable drawn once per width. Textual asks a visual for its height and then for
+    its lines, on every layout; an Overview's table costs the same each time it is drawn."""
+
+    def __init__(self, widget: Widget, renderable: RenderableType) -> None:
+        super().__init__(widget, renderable)
+        self.widget, self.renderable = widget, renderable
+        self.lines: dict[int, list[list[Segment]]] = {}
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.renderable  # printed as itself (search in the pane, tests)
+
+    def at(self, width: int) -> list[list[Segment]]:
+        lines = self.lines.get(width)
+        if lines is None:
+            app = self.widget.app
+            options = app.console_options.update(highlight=False, width=width)
+            lines = self.lines[width] = app.console.render_lines(self.renderable, options, pad=False)
+        return lines
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return len(self.at(width))
+
+    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+        base = style.rich_style
+        lines = self.at(width)
+        return [Strip(list(Segment.apply_style(line, base))) for line in lines[:height]]
+
+
 class Overview(DetailTab):
     """Scrollable Overview of the selected eval."""
 
@@ -160,4 +195,4 @@ class Overview(DetailTab):
         if len(key) == len(self._drawn) and all(a is b for a, b in zip(key, self._drawn, strict=True)):
             return
         self._drawn = key
-        body.update(render_overview(summary, registry, self.app.get_css_variables(), status))
+        body.update(Drawn(body, render_overview(summary, registry, self.app.get_css_variables(), status)))
