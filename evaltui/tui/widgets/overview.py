@@ -195,4 +195,9 @@ class Overview(DetailTab):
         if len(key) == len(self._drawn) and all(a is b for a, b in zip(key, self._drawn, strict=True)):
             return
         self._drawn = key
-        body.update(Drawn(body, render_overview(summary, registry, self.app.get_css_variables(), status)))
+        drawn = Drawn(body, render_overview(summary, registry, self.app.get_css_variables(), status))
+        # As tall as what it replaces (evals alike in shape): only the body is repainted, and the
+        # screen is not laid out again.
+        before, width = body.visual, body.content_size.width
+        same_height = isinstance(before, Drawn) and width > 0 and len(before.at(width)) == len(drawn.at(width))
+        body.update(drawn, layout=not same_height)
