@@ -219,8 +219,8 @@ class MainScreen(Screen):
         if not first:
             return  # a refresh: its warnings were shown by the first pass
         detail = self._detail()
-        if detail is not None:  # start-up is over: build the other tabs before they are asked for
-            self.call_after_refresh(detail.mount_every_tab)
+        if detail is not None:  # start-up is over: build the Lineage tab before it is asked for
+            self.call_after_refresh(detail.mount_ahead)
         problems = list(message.triage.problems) + ([message.error] if message.error else [])
         # Notes on a degraded history go to the top bar and the Lineage tab, not to toasts that
         # would sit over the lists for seconds at every start.

@@ -10,8 +10,8 @@ from evaltui.tui.widgets.base import DetailTab, load_object
 from evaltui.tui.widgets.overview import Overview
 
 # The tabs, in order: (title, id, widget class or "module:Class"). A tab given by name is
-# imported and mounted the first time it is shown, or once the app is idle after start-up
-# (`mount_every_tab`). A tab is listed only once it works.
+# imported and mounted the first time it is shown, or, for those in `AHEAD`, once start-up is
+# over (`mount_ahead`). A tab is listed only once it works.
 DETAIL_TABS: list[tuple[str, str, type[DetailTab] | str]] = [
     ("Overview", "overview", Overview),
     ("Lineage", "lineage", "evaltui.tui.widgets.lineage_tab:LineageTab"),
@@ -19,6 +19,8 @@ DETAIL_TABS: list[tuple[str, str, type[DetailTab] | str]] = [
     ("Runs", "runs", "evaltui.tui.widgets.runs_tab:RunsTab"),
     ("Notes", "notes", "evaltui.tui.widgets.notes_tab:NotesTab"),
 ]
+
+AHEAD = ("lineage",)  # the tab opened most after the Overview
 
 
 class TabPlaceholder(DetailTab):
@@ -75,11 +77,12 @@ class DetailPane(TabbedContent):
         await placeholder.remove()
         return tab
 
-    async def mount_every_tab(self) -> None:
-        """Mount every tab not mounted yet: run once start-up is over, so that opening a tab
-        for the first time does not pay for importing and building it."""
+    async def mount_ahead(self) -> None:
+        """Mount the tabs of `AHEAD` not mounted yet: run once start-up is over, so that opening
+        one for the first time does not pay for importing and building it. The others wait for
+        their first showing: every mounted widget is one more for Textual to walk."""
         for placeholder in list(self.query(TabPlaceholder)):
-            if placeholder.is_attached:
+            if placeholder.tab_id in AHEAD and placeholder.is_attached:
                 await self.mount_tab(placeholder)
 
     def switch(self, step: int) -> None:
