@@ -3,16 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evaltui.core.errors import EvaltuiError
-from evaltui.tui.messages import ChecksDone, ChecksPrefetched, HistoryLoaded
+from evaltui.core.errors import EvaltuiError, RegistryError
+from evaltui.core.registry.overview import load_overview
+from evaltui.tui.messages import ChecksDone, ChecksPrefetched, HistoryLoaded, RegistryFailed, RegistryLoaded
 
 if TYPE_CHECKING:
     from textual.app import App
 
     from evaltui.core.registry.model import Registry
     from evaltui.core.team.triage import Triage
+
+
+def read_registry(root: Path, prefetch: Future | None = None) -> RegistryLoaded | RegistryFailed:
+    """`evals.toml` and every eval's summary (from `prefetch` when the app started reading it)."""
+    try:
+        return RegistryLoaded(*(prefetch.result() if prefetch is not None else load_overview(root)))
+    except RegistryError as exc:
+        return RegistryFailed(exc.problems)
 
 
 def read_history(registry: Registry, now: dt.datetime, generation: int) -> HistoryLoaded:

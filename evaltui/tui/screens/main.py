@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -15,8 +14,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input
 from textual.worker import Worker, get_current_worker
 
-from evaltui.core.errors import RegistryError
-from evaltui.core.registry.overview import load_overview, read_dataset
+from evaltui.core.registry.overview import read_dataset
 from evaltui.core.textsafe import clean
 from evaltui.tui import loaders
 from evaltui.tui.messages import (
@@ -30,29 +28,19 @@ from evaltui.tui.messages import (
     RegistryLoaded,
     StateChanged,
 )
-from evaltui.tui.widgets.base import DetailTab, load_object
+from evaltui.tui.screens.opening import OPEN_SCREENS
+from evaltui.tui.widgets.base import DetailTab
 from evaltui.tui.widgets.eval_list import EvalList
 from evaltui.tui.widgets.header import HeaderParts, TopBar
 from evaltui.tui.widgets.overview import Overview
 
 if TYPE_CHECKING:
+    from textual.widgets import TabbedContent
+
     from evaltui.core.registry.model import Registry
     from evaltui.core.team.triage import Triage
     from evaltui.tui.app import EvaltuiApp
     from evaltui.tui.widgets.detail_pane import DetailPane
-
-
-# Screens the main screen opens by key: name -> factory(selected eval name or None) -> Screen.
-# Each screen's module is imported when it is first opened, not at start-up.
-OPEN_SCREENS: dict[str, Callable[[str | None], Screen]] = {
-    "run": lambda name: load_object("evaltui.tui.screens.run:open_run")(name),
-    "run-all": lambda name: load_object("evaltui.tui.screens.run:RunScreen")(),
-    "report": lambda name: load_object("evaltui.tui.screens.report:ReportScreen")(),
-    "coverage": lambda name: load_object("evaltui.tui.screens.coverage:CoverageScreen")(name),
-    "rotation": lambda name: load_object("evaltui.tui.screens.rotation:RotationScreen")(name),
-    "check": lambda name: load_object("evaltui.tui.screens.check:CheckScreen")(name),
-    "annotate": lambda name: load_object("evaltui.tui.screens.annotate:AnnotateDialog")(name, follow_selection=True),
-}
 
 
 NEAR_DATASETS = 3
@@ -166,12 +154,7 @@ class MainScreen(Screen):
     def load(self) -> None:
         """Read `evals.toml` and summarise every eval, off the UI thread."""
         prefetch, self.app.prefetch = getattr(self.app, "prefetch", None), None
-        try:
-            result = prefetch.result() if prefetch is not None else load_overview(self.app.root)
-        except RegistryError as exc:
-            self.post_message(RegistryFailed(exc.problems))
-            return
-        self.post_message(RegistryLoaded(*result))
+        self.post_message(loaders.read_registry(self.app.root, prefetch))
 
     def load_history(self, registry) -> None:
         """Read the lineage (cached, incremental) and work out owners, badges and scores.
@@ -252,24 +235,8 @@ class MainScreen(Screen):
         """Count the cases and tags of (eval, dataset path) pairs, in order; a newer call supersedes this one."""
         worker = get_current_worker()
         for name, path in wanted:
-            if worker.is_cancelled:
-                return
-            self.post_message(DatasetRead(name, read_dataset(self.app.root, path)))
-
-    def _datasets_near(self, name: str) -> list[tuple[str, str]]:
-        """The datasets of `name` and of its neighbours in the list that are not counted yet,
-        the selected eval's first: moving the cursor then finds the next eval counted."""
-        shown, summaries = self.query_one(EvalList).shown, self.app.state.summaries
-        at = shown.index(name) if name in shown else -1
-        if at < 0:
-            return []
-        near = [at + step * sign for step in range(NEAR_DATASETS + 1) for sign in ((1,) if not step else (1, -1))]
-        wanted = []
-        for i in near:
-            summary = summaries.get(shown[i]) if 0 <= i < len(shown) else None
-            if summary is not None and summary.dataset is None and summary.eval.dataset:
-                wanted.append((summary.name, summary.eval.dataset))
-        return wanted
+            if not worker.is_cancelled:
+                self.post_message(DatasetRead(name, read_dataset(self.app.root, path)))
 
     @on(DatasetRead)
     def _dataset_read(self, message: DatasetRead) -> None:
@@ -321,11 +288,23 @@ class MainScreen(Screen):
         detail = self._detail()
         if detail is not None:
             detail.show_eval(message.name)
-        wanted = self._datasets_near(message.name) if message.name else []
+        # The selected eval's dataset and its neighbours', counted ahead: moving the cursor
+        # then finds the next eval's Overview complete.
+        summaries = self.app.state.summaries
+        wanted = [
+            (s.name, s.eval.dataset)
+            for name in self.query_one(EvalList).around(message.name, NEAR_DATASETS)
+            if (s := summaries.get(name)) is not None and s.dataset is None and s.eval.dataset
+        ]
         if wanted:
             # After the frame that shows the selection: at start-up that is the eval list's
             # first frame, which the read (a thread) would otherwise slow down.
             self.call_after_refresh(self.read_datasets, wanted)
+
+    async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        detail = self._detail()
+        if detail is not None and event.tabbed_content is detail:
+            await detail.activated()
 
     def active_tab(self) -> DetailTab | None:
         """The detail tab on show (None until the detail pane is mounted)."""

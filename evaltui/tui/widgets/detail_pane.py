@@ -100,9 +100,9 @@ class DetailPane(TabbedContent):
         finally:
             app.animation_level = level
 
-    async def _on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.tabbed_content is not self:
-            return
+    async def activated(self) -> None:
+        """A tab was activated (the screen calls this, as in Textual's own order of handlers):
+        build it if it is not yet, show it the selected eval, and focus it when chosen from the pane."""
         tab = self.active_tab()
         if isinstance(tab, TabPlaceholder):
             await self.mount_tab(tab)

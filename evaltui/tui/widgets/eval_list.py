@@ -230,6 +230,14 @@ class EvalList(Vertical):
         row = self.table.cursor_row
         return self.shown[row] if self.shown and 0 <= row < len(self.shown) else None
 
+    def around(self, name: str | None, count: int) -> list[str]:
+        """`name` and up to `count` evals below and above it in the list, nearest first."""
+        at = self.shown.index(name) if name in self.shown else -1
+        if at < 0:
+            return []
+        steps = [0, *(d * sign for d in range(1, count + 1) for sign in (1, -1))]
+        return [self.shown[at + step] for step in steps if 0 <= at + step < len(self.shown)]
+
     def select(self, name: str) -> bool:
         """Move the cursor to `name`, clearing the filter if it hides it."""
         if name not in self.shown:
