@@ -49,11 +49,13 @@ def read_history(registry: Registry, now: dt.datetime, generation: int) -> Histo
 def run_checks(registry: Registry, triage: Triage, now: dt.datetime) -> ChecksPrefetched:
     """What `evaltui check` reports for `registry`, tagged with the history pass (`triage`) it ran after."""
     from evaltui.core.checks import problems as checks
+    from evaltui.tui.screens.check import laid_out
 
     try:
         done = ChecksDone(tuple(checks.check_repository(registry, now=now)))
     except EvaltuiError as exc:
         done = ChecksDone(error=str(exc))
+    laid_out(done.problems)  # here, off the UI thread, rather than when the Check screen opens
     return ChecksPrefetched(registry, triage, done)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -58,6 +58,38 @@ def summary_text(problems: list[Problem], colors: dict[str, str]) -> Text:
 
 
 COLUMNS = ("severity", "code", "eval", "where", "problem")
+
+
+class Layout(NamedTuple):
+    """Each problem's eval and place, cleaned for the screen, and the width of each column but the message."""
+
+    places: list[tuple[str, str]]
+    widths: list[int]
+
+
+_LAID_OUT: dict[int, tuple[tuple[Problem, ...], Layout]] = {}  # id(problems) -> (problems, layout): the last few
+
+
+def laid_out(problems: tuple[Problem, ...]) -> Layout:
+    """The `Layout` of `problems`, worked out once per result: the main screen's run of the checks
+    calls this in its thread, so the Check screen opens without cleaning thousands of strings."""
+    known = _LAID_OUT.get(id(problems))
+    if known is not None and known[0] is problems:
+        return known[1]
+    places = [
+        (clean(p.eval or "–", keep_newlines=False), clean(p.location(), keep_newlines=False) or "–") for p in problems
+    ]
+    widths = [
+        max([len(COLUMNS[0]), *(len(p.severity) for p in problems)]),
+        max([len(COLUMNS[1]), *(len(p.code) for p in problems)]),
+        max([len(COLUMNS[2]), *(cell_len(e) for e, _ in places)]),
+        max([len(COLUMNS[3]), *(cell_len(w) for _, w in places)]),
+    ]
+    layout = Layout(places, widths)
+    for stale in list(_LAID_OUT)[:-3]:  # keeps the result alive with its key, and only a few
+        _LAID_OUT.pop(stale, None)
+    _LAID_OUT[id(problems)] = (problems, layout)
+    return layout
 
 
 class ProblemTable(EvalTable):
@@ -154,16 +186,7 @@ class CheckScreen(Screen):
         # Thousands of problems: the columns are measured on their cleaned text, and a row's
         # cells are made when it is first drawn. The message takes the width the others leave,
         # so the table never scrolls sideways.
-        places = [
-            (clean(p.eval or "–", keep_newlines=False), clean(p.location(), keep_newlines=False) or "–")
-            for p in problems
-        ]
-        widths = [
-            max([len(COLUMNS[0]), *(len(p.severity) for p in problems)]),
-            max([len(COLUMNS[1]), *(len(p.code) for p in problems)]),
-            max([len(COLUMNS[2]), *(cell_len(e) for e, _ in places)]),
-            max([len(COLUMNS[3]), *(cell_len(w) for _, w in places)]),
-        ]
+        places, widths = laid_out(message.problems)
         width = max(MIN_MESSAGE_WIDTH, self.size.width - sum(w + 2 for w in widths) - 4)
         styles = {
             "error": f"bold {colors.get('error', 'default')}",
