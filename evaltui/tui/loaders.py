@@ -55,6 +55,8 @@ def run_checks(registry: Registry, triage: Triage, now: dt.datetime) -> ChecksPr
         done = ChecksDone(tuple(checks.check_repository(registry, now=now)))
     except EvaltuiError as exc:
         done = ChecksDone(error=str(exc))
+    except Exception as exc:  # shown on the Check screen, never a crash of the thread unseen
+        done = ChecksDone(error=f"check failed: {exc}")
     laid_out(done.problems)  # here, off the UI thread, rather than when the Check screen opens
     return ChecksPrefetched(registry, triage, done)
 

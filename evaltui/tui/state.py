@@ -40,6 +40,10 @@ class AppState:
     checks: ChecksDone | None = None
     """What `evaltui check` found for `checks_of` (the registry and triage it was run on)."""
     checks_of: tuple[Registry | None, Triage | None] = (None, None)
+    checks_running: tuple[Registry | None, Triage | None] = (None, None)
+    """The registry and triage the main screen's run of the checks under way (or last started) is for."""
+    checks_wanted: bool = False
+    """The Check screen has been opened: the checks run again after every history pass."""
 
     def runs_cache(self) -> dict[str, Listing]:
         """Listings by eval; a new registry (a reload) starts afresh, runs may have come from outside."""
@@ -52,6 +56,11 @@ class AppState:
         if self.diffs_of is not self.lineage:
             self.diffs, self.diffs_of = {}, self.lineage
         return self.diffs
+
+    def checks_under_way(self) -> bool:
+        """Whether the main screen's run of the checks for what is shown now has not answered yet."""
+        registry, triage = self.checks_running
+        return registry is self.registry and triage is self.triage and self.current_checks() is None
 
     def current_checks(self) -> ChecksDone | None:
         """The checks run on the registry and history pass shown now, if they have finished."""

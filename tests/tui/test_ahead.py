@@ -25,11 +25,13 @@ async def test_the_check_screen_opens_on_the_checks_run_after_the_history_pass(d
         assert not [w for w in app.workers if w.group == "check"]  # nothing was run again
 
 
-async def test_a_newer_history_pass_makes_the_checks_run_again(demo_copy):
+async def test_once_the_check_screen_was_used_a_reload_runs_the_checks_again(demo_copy):
     app = pinned_app(demo_copy)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         first = app.state.current_checks()
+        await press(pilot, "k")
+        await press(pilot, "escape")
         await press(pilot, "R")  # reads evals.toml again: a new registry, a new history pass
         await settle(app, pilot)
         again = app.state.current_checks()
@@ -44,3 +46,16 @@ async def test_the_datasets_next_to_the_selected_eval_are_counted_ahead(demo_rep
         shown = main.query_one("EvalList").shown
         second = app.state.summaries[shown[1]]
         assert second.eval.dataset and second.dataset == read_dataset(demo_repo, second.eval.dataset)
+
+
+async def test_until_the_check_screen_is_used_only_the_first_history_pass_runs_the_checks(demo_copy):
+    app = pinned_app(demo_copy)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        first = app.state.current_checks()
+        assert first is not None
+        await press(pilot, "R")
+        await settle(app, pilot)
+        assert app.state.current_checks() is None and app.state.checks is first  # not run for the new pass
+        await press(pilot, "k")
+        await wait_until(pilot, lambda: isinstance(app.screen, CheckScreen) and bool(app.screen.problems), "Check")

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker
 
 from evaltui.core.checks import problems as checks
 from evaltui.core.errors import EvaltuiError, Problem
@@ -138,12 +138,12 @@ class CheckScreen(Screen):
         if self.now is not None:  # checked at another moment than the app's: run them for it
             self.run_checks()
             return
-        cached = self.app.state.current_checks()
+        state = self.app.state
+        state.checks_wanted = True  # from now on they run again after every history pass
+        cached = state.current_checks()
         if cached is not None:
             self._done(cached)
-        elif any(
-            w.group == "checks" and w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.app.workers
-        ):
+        elif state.checks_under_way():
             self._awaiting = True
         else:
             self.run_checks()

@@ -12,13 +12,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input
-from textual.worker import Worker, get_current_worker
+from textual.worker import get_current_worker
 
 from evaltui.core.registry.overview import read_dataset
 from evaltui.core.textsafe import clean
 from evaltui.tui import loaders
 from evaltui.tui.messages import (
-    ChecksDone,
     ChecksPrefetched,
     DatasetRead,
     EvalSelected,
@@ -210,11 +209,18 @@ class MainScreen(Screen):
         for note in problems:
             self.notify(clean(note), title="History", severity="warning", timeout=8)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="checks")
     def prefetch_checks(self, registry: Registry, triage: Triage) -> None:
-        """What `evaltui check` reports, worked out once per history pass: over thousands of evals
-        it takes seconds, and the Check screen then opens on the answer instead of waiting for it."""
-        self.post_message(loaders.run_checks(registry, triage, self.app.now()))
+        """What `evaltui check` reports, after the first history pass (and later ones once the Check
+        screen was used), so that it opens on the answer; a daemon thread: quitting never waits."""
+        state, now = self.app.state, self.app.now()
+        if state.checks_of[0] is not None and not state.checks_wanted:
+            return
+        state.checks_running = (registry, triage)
+
+        def run() -> None:
+            self.post_message(loaders.run_checks(registry, triage, now))
+
+        threading.Thread(target=run, name="evaltui-checks", daemon=True).start()
 
     @on(ChecksPrefetched)
     def _checks_prefetched(self, message: ChecksPrefetched) -> None:
@@ -223,12 +229,6 @@ class MainScreen(Screen):
             return  # a reload or a newer history pass came meanwhile: its own run follows
         state.checks, state.checks_of = message.done, (message.registry, message.triage)
         loaders.hand_over_checks(self.app, message.done)  # to a Check screen opened while they ran
-
-    def worker_failed(self, worker: Worker) -> bool:
-        """A failed run of the checks still answers a Check screen waiting for it (the app calls this)."""
-        if worker.group == "checks":
-            loaders.hand_over_checks(self.app, ChecksDone(error=f"check failed: {worker.error}"))
-        return False  # the app's notification says it too
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="dataset")
     def read_datasets(self, wanted: list[tuple[str, str]]) -> None:
