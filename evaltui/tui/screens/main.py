@@ -288,12 +288,12 @@ class MainScreen(Screen):
         detail = self._detail()
         if detail is not None:
             detail.show_eval(message.name)
-        # The selected eval's dataset and its neighbours', counted ahead: moving the cursor
-        # then finds the next eval's Overview complete.
-        summaries = self.app.state.summaries
+        # The selected eval's dataset and, once start-up is over, its neighbours', counted
+        # ahead: moving the cursor then finds the next eval's Overview complete.
+        summaries, near = self.app.state.summaries, NEAR_DATASETS if self.app.state.triage is not None else 0
         wanted = [
             (s.name, s.eval.dataset)
-            for name in self.query_one(EvalList).around(message.name, NEAR_DATASETS)
+            for name in self.query_one(EvalList).around(message.name, near)
             if (s := summaries.get(name)) is not None and s.dataset is None and s.eval.dataset
         ]
         if wanted:
