@@ -60,7 +60,8 @@ class AppState:
     def checks_under_way(self) -> bool:
         """Whether the main screen's run of the checks for what is shown now has not answered yet."""
         registry, triage = self.checks_running
-        return registry is self.registry and triage is self.triage and self.current_checks() is None
+        started = registry is not None and registry is self.registry and triage is self.triage
+        return started and self.current_checks() is None
 
     def current_checks(self) -> ChecksDone | None:
         """The checks run on the registry and history pass shown now, if they have finished."""
