@@ -263,6 +263,15 @@ class ChecksDone(Message):
 
 
 @dataclass
+class ChecksPrefetched(Message):
+    """The checks the main screen runs after each history pass finished, for `registry` and `triage`."""
+
+    registry: Registry
+    triage: Triage
+    done: ChecksDone
+
+
+@dataclass
 class HistoryLoaded(Message):
     """The lineage was read (or could not be) and each eval's list status worked out."""
 

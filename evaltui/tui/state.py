@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # git, runs and the team modules load after the list is on sc
     from evaltui.core.team.coverage import Coverage
     from evaltui.core.team.notes import NotesFile
     from evaltui.core.team.triage import Triage
+    from evaltui.tui.messages import ChecksDone
 
 
 @dataclass
@@ -36,6 +37,13 @@ class AppState:
     diffs: dict[Any, Any] = field(default_factory=dict)
     """Diffs computed so far, keyed by what identifies them, for `diffs_of`."""
     diffs_of: Lineage | None = None
+    checks: ChecksDone | None = None
+    """What `evaltui check` found for `checks_of` (the registry and triage it was run on)."""
+    checks_of: tuple[Registry | None, Triage | None] = (None, None)
+    checks_running: tuple[Registry | None, Triage | None] = (None, None)
+    """The registry and triage the main screen's run of the checks under way (or last started) is for."""
+    checks_wanted: bool = False
+    """The Check screen has been opened: the checks run again after every history pass."""
 
     def runs_cache(self) -> dict[str, Listing]:
         """Listings by eval; a new registry (a reload) starts afresh, runs may have come from outside."""
@@ -48,3 +56,14 @@ class AppState:
         if self.diffs_of is not self.lineage:
             self.diffs, self.diffs_of = {}, self.lineage
         return self.diffs
+
+    def checks_under_way(self) -> bool:
+        """Whether the main screen's run of the checks for what is shown now has not answered yet."""
+        registry, triage = self.checks_running
+        started = registry is not None and registry is self.registry and triage is self.triage
+        return started and self.current_checks() is None
+
+    def current_checks(self) -> ChecksDone | None:
+        """The checks run on the registry and history pass shown now, if they have finished."""
+        registry, triage = self.checks_of
+        return self.checks if registry is self.registry and triage is self.triage else None

@@ -46,10 +46,13 @@ def make_app(root: Path, config: UserConfig | None = None, clock=None) -> Evaltu
 
 
 def busy(app: EvaltuiApp) -> bool:
-    """Whether the app still has work under way: a worker, the history pass, or a widget not yet mounted."""
+    """Whether the app still has work under way: a worker, the history pass or the checks after it,
+    or a widget not yet mounted."""
     if any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in finite_workers(app)):
         return True
     if any(getattr(s, "history_pending", False) for s in app.screen_stack):
+        return True
+    if app.state.checks_under_way():  # the checks the main screen runs after a history pass
         return True
     screen = app.screen
     return not screen.is_mounted or any(not w.is_mounted for w in screen.walk_children())

@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 
 import pytest
-from textual.widgets import DataTable, OptionList, TabbedContent
+from textual.widgets import OptionList, TabbedContent
 
 from evaltui.core.registry.locate import FileLine, eval_files, key_line
 from evaltui.core.registry.model import Eval, load_registry
 from evaltui.tui.editor import editor_command
-from evaltui.tui.screens.check import CheckScreen
+from evaltui.tui.screens.check import CheckScreen, ProblemTable
 from evaltui.tui.screens.main import MainScreen
 from evaltui.tui.screens.open_file import OpenFile
 from evaltui.tui.widgets.lineage_tab import LineageTab
@@ -138,7 +138,7 @@ async def test_e_on_a_check_problem_opens_its_file_at_its_line(make_repo, record
         assert isinstance(screen, CheckScreen)
         await wait_until(pilot, lambda: bool(screen.problems), "the checks")
         row = next(i for i, p in enumerate(screen.problems) if p.file == "data/task.jsonl")
-        screen.query_one(DataTable).move_cursor(row=row)
+        screen.query_one(ProblemTable).move_cursor(row=row)
         await press(pilot, "e")
         await wait_until(pilot, recorded_editor.is_file, "the editor")
         assert recorded_editor.read_text().splitlines() == ["+2", str(root / "data" / "task.jsonl")]

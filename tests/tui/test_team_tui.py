@@ -17,7 +17,7 @@ from evaltui.core.team import coverage as cov
 from evaltui.core.team import notes
 from evaltui.tui.screens import rotation as rotation_module
 from evaltui.tui.screens.annotate import AnnotateDialog
-from evaltui.tui.screens.check import CheckScreen
+from evaltui.tui.screens.check import CheckScreen, ProblemTable
 from evaltui.tui.screens.coverage import CoverageScreen, FormDialog, blind_spot_evals
 from evaltui.tui.screens.main import MainScreen
 from evaltui.tui.screens.rotation import RotationScreen
@@ -262,7 +262,7 @@ async def test_acknowledging_the_silent_change_removes_it_from_check(demo_copy):
         codes = [(p.code, p.eval) for p in screen.problems]
         assert ("silent-change", demo.SILENT_CHANGE.eval) in codes
         row = codes.index(("silent-change", demo.SILENT_CHANGE.eval))
-        screen.query_one("#check-problems", DataTable).move_cursor(row=row)
+        screen.query_one("#check-problems", ProblemTable).move_cursor(row=row)
         await press(pilot, "a")
         dialog = app.screen
         assert isinstance(dialog, AnnotateDialog)
@@ -283,7 +283,7 @@ async def test_enter_on_a_problem_selects_its_eval(demo_repo):
         target = next(
             p for p in screen.problems if p.eval and p.eval != app.screen_stack[0].query_one("EvalList").current
         )
-        screen.query_one("#check-problems", DataTable).move_cursor(row=screen.problems.index(target))
+        screen.query_one("#check-problems", ProblemTable).move_cursor(row=screen.problems.index(target))
         await press(pilot, "enter")
         assert isinstance(app.screen, MainScreen)
         assert app.screen.query_one("EvalList").current == target.eval

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Static, TextArea
 from evaltui.core import history
 from evaltui.core.demo import builder as demo
 from evaltui.tui.screens.annotate import AnnotateDialog
-from evaltui.tui.screens.check import CheckScreen
+from evaltui.tui.screens.check import CheckScreen, ProblemTable
 from evaltui.tui.screens.main import MainScreen
 from evaltui.tui.screens.run import RunScreen
 from evaltui.tui.widgets.eval_list import PENDING_BADGE, SILENT_BADGE, SORTS, EvalTable
@@ -76,7 +76,7 @@ async def test_acknowledging_from_check_clears_the_badge_and_the_count(demo_copy
         screen = app.screen
         assert isinstance(screen, CheckScreen)
         codes = [(p.code, p.eval) for p in screen.problems]
-        screen.query_one("#check-problems", DataTable).move_cursor(row=codes.index(("silent-change", name)))
+        screen.query_one("#check-problems", ProblemTable).move_cursor(row=codes.index(("silent-change", name)))
         await press(pilot, "a")
         dialog = app.screen
         assert isinstance(dialog, AnnotateDialog)

@@ -63,8 +63,17 @@ def expand_glob(root: Path, pattern: str, cache: dict[str, list[str]] | None = N
     from wcmatch import glob
 
     flags = glob.GLOBSTAR | glob.DOTGLOB | glob.NODIR
+    # The directories the pattern names literally (`prompts/qa/` of `prompts/qa/*.txt`) are
+    # walked from, not searched for: wcmatch would otherwise list every directory on the way,
+    # once per glob, which a registry with hundreds of globs over a large tree pays for.
+    segments = pattern.split("/")
+    fixed = 0
+    while fixed < len(segments) - 1 and not glob.is_magic(segments[fixed], flags=flags) and segments[fixed] != ".git":
+        fixed += 1
+    prefix, rest = "/".join(segments[:fixed]), "/".join(segments[fixed:])
     try:
-        found = sorted(glob.glob(pattern, flags=flags, root_dir=str(root), exclude=list(_NEVER_WALKED)))
+        walked = glob.glob(rest, flags=flags, root_dir=str(root / prefix), exclude=list(_NEVER_WALKED))
+        found = sorted(f"{prefix}/{path}" if prefix else path for path in walked)
     except (OSError, ValueError):
         found = []
     if cache is not None:

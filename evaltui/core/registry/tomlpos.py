@@ -59,6 +59,25 @@ def suggest(name: str, choices: Iterable[str]) -> str | None:
     return matches[0] if matches else None
 
 
+def _map(text: str) -> tuple[list[int], dict[int, int], Any, list[Any]]:
+    """Line starts, item offsets (by item identity), tomlkit's document of `text` (None if
+    unparsable) and the noted items, kept alive with the map so that no noted id is reused."""
+    from tomlkit.exceptions import TOMLKitError
+
+    from evaltui.core.registry import tomlparse
+
+    parser = tomlparse.NotingParser(text)
+    try:
+        doc: Any = parser.parse()
+    except (TOMLKitError, RecursionError, ValueError, KeyError):
+        doc = None
+    return tomlparse.line_starts(text), parser.starts, doc, parser.kept
+
+
+# The last text mapped and its map: (text, map), at most one (a list, so a thread swaps it whole).
+_LAST_MAPPED: list[tuple[str, tuple[list[int], dict[int, int], Any, list[Any]]]] = []
+
+
 class KeyLocator:
     """Maps key paths to their (line, column), 1-based, in a TOML text.
 
@@ -68,17 +87,17 @@ class KeyLocator:
     """
 
     def __init__(self, text: str):
-        from tomlkit.exceptions import TOMLKitError
-
         from evaltui.core.registry import tomlparse  # tomlkit is imported only when a position is needed
 
-        self._starts = tomlparse.line_starts(text)
-        parser = tomlparse.NotingParser(text)
-        self._offsets = parser.starts
-        try:
-            self._doc: Any = parser.parse()
-        except (TOMLKitError, RecursionError, ValueError, KeyError):
-            self._doc = None
+        # One check maps the same evals.toml several times (functions, thresholds, coverage):
+        # the last text's map is kept and shared, as nothing changes a map once it is built.
+        last = _LAST_MAPPED[0] if _LAST_MAPPED else None
+        if last is not None and last[0] == text:
+            mapped = last[1]
+        else:
+            mapped = _map(text)
+            _LAST_MAPPED[:] = [(text, mapped)]
+        self._starts, self._offsets, self._doc, _kept = mapped
         self._child, self._children, self._position = tomlparse.child_item, tomlparse.children, tomlparse.position
 
     def find(self, key: KeyPath) -> Position:

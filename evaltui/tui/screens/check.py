@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import Footer, Static
 from textual.worker import Worker
 
 from evaltui.core.checks import problems as checks
 from evaltui.core.errors import EvaltuiError, Problem
 from evaltui.core.textsafe import clean, one_line
 from evaltui.tui.messages import ChecksDone
+from evaltui.tui.widgets.eval_table import EvalTable
 
 if TYPE_CHECKING:
     from evaltui.tui.app import EvaltuiApp
@@ -55,11 +57,46 @@ def summary_text(problems: list[Problem], colors: dict[str, str]) -> Text:
     return text
 
 
-class ProblemTable(DataTable):
-    """The problems; Enter (shown in the footer) jumps to the problem's eval."""
+COLUMNS = ("severity", "code", "eval", "where", "problem")
 
-    BINDINGS = [Binding("enter", "select_cursor", "Go to eval", id="check-jump")]
-    """Enter selects the row, which the screen turns into a jump."""
+
+class Layout(NamedTuple):
+    """Each problem's eval and place, cleaned for the screen, and the width of each column but the message."""
+
+    places: list[tuple[str, str]]
+    widths: list[int]
+
+
+_LAID_OUT: dict[int, tuple[tuple[Problem, ...], Layout]] = {}  # id(problems) -> (problems, layout): the last few
+
+
+def laid_out(problems: tuple[Problem, ...]) -> Layout:
+    """The `Layout` of `problems`, worked out once per result: the main screen's run of the checks
+    calls this in its thread, so the Check screen opens without cleaning thousands of strings."""
+    known = _LAID_OUT.get(id(problems))
+    if known is not None and known[0] is problems:
+        return known[1]
+    places = [
+        (clean(p.eval or "–", keep_newlines=False), clean(p.location(), keep_newlines=False) or "–") for p in problems
+    ]
+    widths = [
+        max([len(COLUMNS[0]), *(len(p.severity) for p in problems)]),
+        max([len(COLUMNS[1]), *(len(p.code) for p in problems)]),
+        max([len(COLUMNS[2]), *(cell_len(e) for e, _ in places)]),
+        max([len(COLUMNS[3]), *(cell_len(w) for _, w in places)]),
+    ]
+    layout = Layout(places, widths)
+    for stale in list(_LAID_OUT)[:-3]:  # keeps the result alive with its key, and only a few
+        _LAID_OUT.pop(stale, None)
+    _LAID_OUT[id(problems)] = (problems, layout)
+    return layout
+
+
+class ProblemTable(EvalTable):
+    """The problems, drawn like the eval list (thousands of rows cost a screenful); Enter jumps to the eval."""
+
+    BINDINGS = [Binding("enter", "screen.jump", "Go to eval", id="check-jump")]
+    """Enter jumps to the eval of the problem under the cursor."""
 
 
 class CheckScreen(Screen):
@@ -67,8 +104,20 @@ class CheckScreen(Screen):
 
     DEFAULT_CSS = """
     CheckScreen {
+        #check-summary {
+            height: auto;
+            padding: 0 1;
+            background: $panel;
+            color: $foreground;
+        }
         #check-problems {
             height: 1fr;
+        }
+        #check-detail {
+            height: auto;
+            min-height: 3;
+            padding: 0 1;
+            border-top: solid $pane-border;
         }
     }
     """
@@ -90,22 +139,32 @@ class CheckScreen(Screen):
         self.eval_name = eval_name
         self.now = now
         self.problems: list[Problem] = []
+        self._awaiting = False  # the main screen's run of the checks is under way: it hands them over
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Running checks…", style="dim"), id="check-summary")
-        yield ProblemTable(id="check-problems", cursor_type="row", zebra_stripes=True)
+        yield ProblemTable([(label, None) for label in COLUMNS], id="check-problems")
         yield Static(id="check-detail")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#check-problems", DataTable)
-        table.add_column("severity", key="severity")
-        table.add_column("code", key="code")
-        table.add_column("eval", key="eval")
-        table.add_column("where", key="where")
-        table.add_column("problem", key="message")
-        table.focus()
-        self.run_checks()
+        self.query_one(ProblemTable).focus()
+        if self.now is not None:  # checked at another moment than the app's: run them for it
+            self.run_checks()
+            return
+        state = self.app.state
+        state.checks_wanted = True  # from now on they run again after every history pass
+        cached = state.current_checks()
+        if cached is not None:
+            self._done(cached)
+        elif state.checks_under_way():
+            self._awaiting = True
+        else:
+            self.run_checks()
+
+    def awaiting_checks(self) -> bool:
+        """Whether this screen waits for the checks the main screen is running."""
+        return self._awaiting
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="check")
     def run_checks(self) -> None:
@@ -124,6 +183,7 @@ class CheckScreen(Screen):
     @on(ChecksDone)
     def _done(self, message: ChecksDone) -> None:
         message.stop()
+        self._awaiting = False
         colors = self.app.get_css_variables()
         summary = self.query_one("#check-summary", Static)
         if message.error:
@@ -134,43 +194,44 @@ class CheckScreen(Screen):
                 )
             )
             return
-        table = self.query_one("#check-problems", DataTable)
+        table = self.query_one(ProblemTable)
         keep = table.cursor_row
-        self.problems = list(message.problems)
+        self.problems = problems = list(message.problems)
+        # Thousands of problems: the columns are measured on their cleaned text, and a row's
+        # cells are made when it is first drawn. The message takes the width the others leave,
+        # so the table never scrolls sideways.
+        places, widths = laid_out(message.problems)
+        width = max(MIN_MESSAGE_WIDTH, self.size.width - sum(w + 2 for w in widths) - 4)
+        styles = {
+            "error": f"bold {colors.get('error', 'default')}",
+            "warning": f"bold {colors.get('warning', 'default')}",
+        }
+
+        def row(i: int) -> list[Text]:
+            p, (eval_name, where) = problems[i], places[i]
+            return [
+                Text(p.severity, style=styles.get(p.severity, styles["warning"])),
+                Text(p.code),
+                Text(eval_name),
+                Text(where, style="dim"),
+                Text(one_line(p.message, width)),
+            ]
+
         table.clear()
-        # The message column takes what the others leave, so the table never scrolls sideways.
-        rows = [self.cells(p, colors, 1000) for p in self.problems]
-        used = sum(
-            max([len(r[i].plain) for r in rows] + [len(h)]) + 2
-            for i, h in enumerate(("severity", "code", "eval", "where"))
-        )
-        width = max(MIN_MESSAGE_WIDTH, self.size.width - used - 4)
-        for i, p in enumerate(self.problems):
-            table.add_row(*self.cells(p, colors, width), key=str(i))
-        if self.problems:
-            table.move_cursor(row=min(keep, len(self.problems) - 1))
+        table.set_rows(len(problems), row, [*widths, width])
+        if problems:
+            table.move_cursor(row=min(keep, len(problems) - 1))
         summary.update(summary_text(self.problems, colors))
         self._show_detail()
 
-    @staticmethod
-    def cells(p: Problem, colors: dict[str, str], width: int) -> list[Text]:
-        """One problem as table cells; every piece of text is cleaned and never read as markup."""
-        style = f"bold {colors.get('error' if p.severity == 'error' else 'warning', 'default')}"
-        return [
-            Text(p.severity, style=style),
-            Text(p.code),
-            Text(clean(p.eval or "–", keep_newlines=False)),
-            Text(clean(p.location(), keep_newlines=False) or "–", style="dim"),
-            Text(one_line(p.message, width)),
-        ]
-
     @property
     def current(self) -> Problem | None:
-        row = self.query_one("#check-problems", DataTable).cursor_row
+        row = self.query_one(ProblemTable).cursor_row
         return self.problems[row] if 0 <= row < len(self.problems) else None
 
-    @on(DataTable.RowHighlighted, "#check-problems")
-    def _highlighted(self) -> None:
+    @on(EvalTable.CursorMoved, "#check-problems")
+    def _highlighted(self, event: EvalTable.CursorMoved) -> None:
+        event.stop()
         self._show_detail()
 
     def _show_detail(self) -> None:
@@ -188,11 +249,6 @@ class CheckScreen(Screen):
                 style="dim",
             )
         detail.update(text)
-
-    @on(DataTable.RowSelected, "#check-problems")
-    def _selected(self, event: DataTable.RowSelected) -> None:
-        event.stop()
-        self.action_jump()
 
     def action_jump(self) -> None:
         p = self.current
@@ -236,6 +292,7 @@ class CheckScreen(Screen):
             self.action_rerun()
 
     def action_rerun(self) -> None:
+        self._awaiting = False
         self.query_one("#check-summary", Static).update(Text("Running checks…", style="dim"))
         self.run_checks()
 

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
-from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
+from textual.worker import get_current_worker
 
-from evaltui.core.errors import EvaltuiError, RegistryError
-from evaltui.core.registry.overview import load_overview, read_dataset
+from evaltui.core.registry.overview import read_dataset
 from evaltui.core.textsafe import clean
+from evaltui.tui import loaders
 from evaltui.tui.messages import (
+    ChecksPrefetched,
     DatasetRead,
-    DiffRequested,
     EvalSelected,
     EvalsShown,
     HistoryLoaded,
@@ -29,51 +27,23 @@ from evaltui.tui.messages import (
     RegistryLoaded,
     StateChanged,
 )
+from evaltui.tui.screens.opening import OPEN_SCREENS
 from evaltui.tui.widgets.base import DetailTab
-from evaltui.tui.widgets.eval_list import BLIND_BADGE, PENDING_BADGE, SILENT_BADGE, EvalList, below_threshold
+from evaltui.tui.widgets.eval_list import EvalList
+from evaltui.tui.widgets.header import HeaderParts, TopBar
 from evaltui.tui.widgets.overview import Overview
 
 if TYPE_CHECKING:
     from textual.widgets import TabbedContent
 
+    from evaltui.core.registry.model import Registry
+    from evaltui.core.team.triage import Triage
     from evaltui.tui.app import EvaltuiApp
+    from evaltui.tui.widgets.detail_pane import DetailPane
 
 
-def _load(path: str):
-    """`"package.module:Name"` → the object, imported on first use so start-up stays fast."""
-    module, _, name = path.partition(":")
-    return getattr(importlib.import_module(module), name)
-
-
-# Screens the main screen opens by key: name -> factory(selected eval name or None) -> Screen.
-# Each screen's module is imported when it is first opened, not at start-up.
-OPEN_SCREENS: dict[str, Callable[[str | None], Screen]] = {
-    "run": lambda name: _load("evaltui.tui.screens.run:open_run")(name),
-    "run-all": lambda name: _load("evaltui.tui.screens.run:RunScreen")(),
-    "report": lambda name: _load("evaltui.tui.screens.report:ReportScreen")(),
-    "coverage": lambda name: _load("evaltui.tui.screens.coverage:CoverageScreen")(name),
-    "rotation": lambda name: _load("evaltui.tui.screens.rotation:RotationScreen")(name),
-    "check": lambda name: _load("evaltui.tui.screens.check:CheckScreen")(name),
-    "annotate": lambda name: _load("evaltui.tui.screens.annotate:AnnotateDialog")(name, follow_selection=True),
-}
-
-# The detail pane's tabs, in order: (title, id, widget class or "module:Class"). A tab given
-# by name is imported and mounted the first time it is shown. A tab is listed only once it works.
-DETAIL_TABS: list[tuple[str, str, type[DetailTab] | str]] = [
-    ("Overview", "overview", Overview),
-    ("Lineage", "lineage", "evaltui.tui.widgets.lineage_tab:LineageTab"),
-    ("Diff", "diff", "evaltui.tui.widgets.diff_tab:DiffTab"),
-    ("Runs", "runs", "evaltui.tui.widgets.runs_tab:RunsTab"),
-    ("Notes", "notes", "evaltui.tui.widgets.notes_tab:NotesTab"),
-]
-
-
-class TabPlaceholder(DetailTab):
-    """Stands in for a tab whose module is not imported yet."""
-
-    def __init__(self, target: str, tab_id: str) -> None:
-        super().__init__()
-        self.target, self.tab_id = target, tab_id
+NEAR_DATASETS = 3
+"""How many evals above and below the selected one have their datasets counted ahead."""
 
 
 class MainScreen(Screen):
@@ -137,12 +107,10 @@ class MainScreen(Screen):
     def __init__(self) -> None:
         super().__init__(id="main")
         self._history_generation = 0
-        self._search_query = ""  # what `/` in the detail pane looked for last, and where it found it
-        self._search_at: tuple[int, int] | None = None
         self.history_pending = False  # a history pass is running (tests wait on this)
 
     def compose(self) -> ComposeResult:
-        yield Static("evaltui", id="topbar")
+        yield TopBar(id="topbar")
         with Horizontal(id="panels"):
             evals = EvalList(id="eval-list")
             evals.border_title = "[1] Evals"
@@ -165,17 +133,14 @@ class MainScreen(Screen):
 
     def _mount_rest(self) -> None:
         """Mount the detail pane and the footer, once; its first tab shows the eval under the cursor
-        as it activates (`on_tabbed_content_tab_activated`). Not awaited: nothing else waits for it."""
+        as it activates. Not awaited: nothing else waits for it."""
         # The tab widgets are imported here, after the first frame, rather than with the screen.
-        from textual.widgets import TabbedContent, TabPane
+        from evaltui.tui.widgets.detail_pane import DetailPane
 
         if not self.is_attached or self.query("#detail"):
             return  # the app is closing, or it is there already
-        detail = TabbedContent(id="detail")
-        detail.border_title = "[2] Detail"
-        for title, tab_id, factory in DETAIL_TABS:
-            tab = TabPlaceholder(factory, tab_id) if isinstance(factory, str) else factory(id=tab_id)
-            detail.compose_add_child(TabPane(title, tab, id=f"tab-{tab_id}"))
+        detail = DetailPane()
+        detail.eval_name = self.query_one(EvalList).current
         self.query_one("#panels").mount(detail)
         search = Input(placeholder="search the detail pane (enter: next, esc: close)", id="detail-search")
         self.mount(search, after=self.query_one("#panels"))
@@ -188,12 +153,7 @@ class MainScreen(Screen):
     def load(self) -> None:
         """Read `evals.toml` and summarise every eval, off the UI thread."""
         prefetch, self.app.prefetch = getattr(self.app, "prefetch", None), None
-        try:
-            result = prefetch.result() if prefetch is not None else load_overview(self.app.root)
-        except RegistryError as exc:
-            self.post_message(RegistryFailed(exc.problems))
-            return
-        self.post_message(RegistryLoaded(*result))
+        self.post_message(loaders.read_registry(self.app.root, prefetch))
 
     def load_history(self, registry) -> None:
         """Read the lineage (cached, incremental) and work out owners, badges and scores.
@@ -206,22 +166,7 @@ class MainScreen(Screen):
         generation, now = self._history_generation, self.app.now()
 
         def run() -> None:
-            from evaltui.core import history  # imported here: only this thread needs them
-            from evaltui.core.team import triage
-
-            lineage, error, me = None, None, None
-            try:
-                email = history.config_email(registry.root)
-                me = registry.member_for_email(email) if email else None
-            except Exception:  # no git identity: "mine" is simply unavailable
-                pass
-            try:
-                lineage = history.load_lineage(registry)
-            except EvaltuiError as exc:
-                error = str(exc)
-            except Exception as exc:  # shown to the user, never a crash
-                error = f"reading history failed: {exc}"
-            self.post_message(HistoryLoaded(lineage, error, triage.triage(registry, lineage, now), generation, me))
+            self.post_message(loaders.read_history(registry, now, generation))
 
         threading.Thread(target=run, name="evaltui-history", daemon=True).start()
 
@@ -251,18 +196,47 @@ class MainScreen(Screen):
         evals.set_statuses(message.triage.statuses, self.app.now())
         self._topbar()
         self.refresh_tabs()
+        if state.registry is not None:
+            self.prefetch_checks(state.registry, message.triage)
         if not first:
             return  # a refresh: its warnings were shown by the first pass
+        detail = self._detail()
+        if detail is not None:  # start-up is over: build the Lineage tab before it is asked for
+            self.call_after_refresh(detail.mount_ahead)
         problems = list(message.triage.problems) + ([message.error] if message.error else [])
         # Notes on a degraded history go to the top bar and the Lineage tab, not to toasts that
         # would sit over the lists for seconds at every start.
         for note in problems:
             self.notify(clean(note), title="History", severity="warning", timeout=8)
 
+    def prefetch_checks(self, registry: Registry, triage: Triage) -> None:
+        """What `evaltui check` reports, after the first history pass (and later ones once the Check
+        screen was used), so that it opens on the answer; a daemon thread: quitting never waits."""
+        state, now = self.app.state, self.app.now()
+        if state.checks_of[0] is not None and not state.checks_wanted:
+            return
+        state.checks_running = (registry, triage)
+
+        def run() -> None:
+            self.post_message(loaders.run_checks(registry, triage, now))
+
+        threading.Thread(target=run, name="evaltui-checks", daemon=True).start()
+
+    @on(ChecksPrefetched)
+    def _checks_prefetched(self, message: ChecksPrefetched) -> None:
+        state = self.app.state
+        if message.registry is not state.registry or message.triage is not state.triage:
+            return  # a reload or a newer history pass came meanwhile: its own run follows
+        state.checks, state.checks_of = message.done, (message.registry, message.triage)
+        loaders.hand_over_checks(self.app, message.done)  # to a Check screen opened while they ran
+
     @work(thread=True, exclusive=True, exit_on_error=False, group="dataset")
-    def read_dataset(self, name: str, path: str) -> None:
-        """Count an eval's cases and tags when it is first shown."""
-        self.post_message(DatasetRead(name, read_dataset(self.app.root, path)))
+    def read_datasets(self, wanted: list[tuple[str, str]]) -> None:
+        """Count the cases and tags of (eval, dataset path) pairs, in order; a newer call supersedes this one."""
+        worker = get_current_worker()
+        for name, path in wanted:
+            if not worker.is_cancelled:
+                self.post_message(DatasetRead(name, read_dataset(self.app.root, path)))
 
     @on(DatasetRead)
     def _dataset_read(self, message: DatasetRead) -> None:
@@ -298,33 +272,9 @@ class MainScreen(Screen):
             self.app.show_problems(registry.problems, count)
 
     def _topbar(self) -> None:
-        """Project, eval count, HEAD and whether history is still being read."""
-        state = self.app.state
-        registry = state.registry
-        if registry is None:
-            return
-        name = clean(registry.project.name or registry.root.name, keep_newlines=False)
-        count = len(state.summaries)
-        text = Text.assemble(("evaltui", "bold"), " · ", name, f" · {count} eval{'s' * (count != 1)}")
-        statuses = state.triage.statuses if state.triage is not None else {}
-        failing = sum(1 for st in statuses.values() if below_threshold(st))
-        counts = (  # what needs attention, most urgent first; HEAD comes last, it matters least at 80 columns
-            ("✗", failing, "below threshold"),
-            (PENDING_BADGE, sum(1 for st in statuses.values() if st.pending), "uncommitted"),
-            (SILENT_BADGE, sum(1 for st in statuses.values() if st.silent), "silent"),
-            (BLIND_BADGE, sum(1 for st in statuses.values() if st.blind_spots), "blind spots"),
-        )
-        for badge, n, label in counts:
-            if n:
-                text.append(f" · {badge} {n} {label}", style="bold")
-        if state.triage is None:
-            text.append(" · reading history…", style="dim")
-        elif state.lineage is not None and state.lineage.head:
-            text.append(f" · HEAD {state.lineage.head[:7]}", style="dim")
-        if state.lineage is not None and state.lineage.notes:
-            notes = len(state.lineage.notes)
-            text.append(f" · history: {notes} note{'s' * (notes != 1)} (Lineage tab)", style="bold")
-        self.query_one("#topbar", Static).update(text)
+        """Project, eval count, what needs attention, HEAD and whether history is still being read."""
+        if self.app.state.registry is not None:
+            self.query_one(TopBar).show(HeaderParts.of(self.app.state))
 
     @on(RegistryFailed)
     def _failed(self, message: RegistryFailed) -> None:
@@ -335,76 +285,42 @@ class MainScreen(Screen):
 
     @on(EvalSelected)
     def _selected(self, message: EvalSelected) -> None:
-        summary = self.app.state.summaries.get(message.name) if message.name else None
-        tab = self.active_tab()
-        if tab is not None:
-            tab.show_eval(message.name)
-        if summary is not None and summary.dataset is None and summary.eval.dataset:
+        detail = self._detail()
+        if detail is not None:
+            detail.show_eval(message.name)
+        # The selected eval's dataset and, once start-up is over, its neighbours', counted
+        # ahead: moving the cursor then finds the next eval's Overview complete.
+        summaries, near = self.app.state.summaries, NEAR_DATASETS if self.app.state.triage is not None else 0
+        wanted = [
+            (s.name, s.eval.dataset)
+            for name in self.query_one(EvalList).around(message.name, near)
+            if (s := summaries.get(name)) is not None and s.dataset is None and s.eval.dataset
+        ]
+        if wanted:
             # After the frame that shows the selection: at start-up that is the eval list's
             # first frame, which the read (a thread) would otherwise slow down.
-            self.call_after_refresh(self.read_dataset, summary.name, summary.eval.dataset)
+            self.call_after_refresh(self.read_datasets, wanted)
 
     async def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.tabbed_content.id != "detail":
-            return
-        tab = self.active_tab()
-        if isinstance(tab, TabPlaceholder):
-            await self._mount_tab(tab)
-        self.refresh_tabs()
-        # A tab chosen from the detail pane (its tab bar, or another tab) takes the focus into
-        # its list; `[` and `]` from the eval list leave the focus there, to keep browsing evals.
-        detail, focused = self.query_one("#detail"), self.focused
-        if focused is not None and (focused is detail or detail in focused.ancestors):
-            chosen = self.active_tab()
-            if chosen is not None:
-                chosen.focus()
-
-    async def _mount_tab(self, placeholder: TabPlaceholder) -> DetailTab:
-        """Import and mount the tab `placeholder` stands for, in its place."""
-        from textual.widgets import TabPane
-
-        tab = _load(placeholder.target)(id=placeholder.tab_id)
-        await placeholder.query_ancestor(TabPane).mount(tab)
-        await placeholder.remove()
-        return tab
-
-    @on(DiffRequested)
-    async def _diff_requested(self, message: DiffRequested) -> None:
-        """The Lineage tab asks for two commits on the Diff tab: hand them over, then show it."""
-        message.stop()
-        from textual.widgets import TabbedContent, TabPane
-
-        detail = self.query_one("#detail", TabbedContent)
-        tab = detail.query_one("#tab-diff", TabPane).query(DetailTab).last()
-        if isinstance(tab, TabPlaceholder):
-            tab = await self._mount_tab(tab)
-        # Imported here, like every tab, so start-up does not pay for it; it is loaded by now.
-        from evaltui.tui.widgets.diff_tab import DiffTab
-
-        if isinstance(tab, DiffTab):
-            tab.request(message)
-        detail.active = "tab-diff"
+        detail = self._detail()
+        if detail is not None and event.tabbed_content is detail:
+            await detail.activated()
 
     def active_tab(self) -> DetailTab | None:
         """The detail tab on show (None until the detail pane is mounted)."""
         detail = self._detail()
-        pane = detail.active_pane if detail is not None else None
-        tabs = pane.query(DetailTab) if pane is not None else None
-        return tabs.last() if tabs else None
+        return detail.active_tab() if detail is not None else None
 
-    def _detail(self) -> TabbedContent | None:
+    def _detail(self) -> DetailPane | None:
         """The detail pane, None until `_mount_rest` has mounted it (and imported its widgets)."""
-        if not self.query("#detail"):
-            return None
-        from textual.widgets import TabbedContent
-
-        return self.query("#detail").first(TabbedContent)
+        found = self.query("#detail")
+        return found.first() if found else None  # type: ignore[return-value]  # only the pane has that id
 
     def refresh_tabs(self) -> None:
         """Something the tabs show was (re)loaded: redraw the visible one."""
-        tab = self.active_tab()
-        if tab is not None:
-            tab.show_eval(self.query_one(EvalList).current)
+        detail = self._detail()
+        if detail is not None:
+            detail.show_eval(self.query_one(EvalList).current)
 
     def action_focus_evals(self) -> None:
         self.query_one(EvalList).table.focus()
@@ -412,13 +328,8 @@ class MainScreen(Screen):
     def action_switch_tab(self, step: int) -> None:
         """`]` and `[`: the next or previous tab of the detail pane, wherever the focus is."""
         detail = self._detail()
-        if detail is None:
-            return
-        from textual.widgets import TabPane
-
-        panes = [pane.id for pane in detail.query(TabPane) if pane.id]
-        if detail.active in panes:
-            detail.active = panes[(panes.index(detail.active) + step) % len(panes)]
+        if detail is not None:
+            detail.switch(step)
 
     def action_focus_detail(self) -> None:
         tab = self.active_tab()
@@ -438,16 +349,8 @@ class MainScreen(Screen):
     @on(Input.Submitted, "#detail-search")
     def _search(self, event: Input.Submitted) -> None:
         """Enter: the next line showing the words (again: the one after it); not found says so."""
-        tab = self.active_tab()
-        if tab is None:
-            return
-        if event.value != self._search_query:
-            self._search_query, self._search_at = event.value, None
-        found = tab.find(event.value, self._search_at)
-        if found is None and self._search_at is not None:
-            found = tab.find(event.value)  # wrap around to the top
-        self._search_at = found
-        if found is None:
+        detail = self._detail()
+        if detail is not None and not detail.search(event.value):
             self.notify(f"not found: {event.value}", title="Search", severity="warning", timeout=3, markup=False)
 
     def key_escape(self) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from rich.console import ConsoleRenderable, RichCast
 from textual import work
@@ -14,6 +15,12 @@ from evaltui.tui.state import AppState
 
 if TYPE_CHECKING:
     from evaltui.tui.app import EvaltuiApp
+
+
+def load_object(path: str) -> Any:
+    """`"package.module:Name"` → the object, imported on first use so start-up stays fast."""
+    module, _, name = path.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 class DetailTab(VerticalScroll):

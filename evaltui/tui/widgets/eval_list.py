@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rich.text import Text
 from textual import on
@@ -61,14 +61,14 @@ def sort_key(order: str, summary: EvalSummary, status: EvalStatus | None) -> tup
     return ()
 
 
-def matches(summary: EvalSummary, query: str, owner: str | None = None) -> bool:
-    """Case-insensitive match of every word of `query` against the eval's visible fields.
+def haystack(summary: EvalSummary, owner: str | None = None) -> str:
+    """The eval's visible fields in lower case, which the filter's words are looked for in.
 
     `owner` is the owner the list shows (the rotation's, a cover or a pin), so filtering by a
     member finds the evals they hold this period, not only the pinned ones.
     """
     ev = summary.eval
-    haystack = " ".join(
+    return " ".join(
         [
             ev.name,
             ev.description,
@@ -79,7 +79,13 @@ def matches(summary: EvalSummary, query: str, owner: str | None = None) -> bool:
             *ev.covers,
         ]
     ).lower()
-    return all(word in haystack for word in query.lower().split())
+
+
+class Row(NamedTuple):
+    """One eval's row as drawn, and the lower-case text the filter searches."""
+
+    cells: list[Text]
+    haystack: str
 
 
 class EvalList(Vertical):
@@ -94,6 +100,10 @@ class EvalList(Vertical):
         self.order = SORTS[0]
         self.me: str | None = None  # the member the user is in `[people]` (from git's user.email)
         self.mine_only = False
+        # Each eval's cells and filter text, built once per load: typing in the filter then only
+        # picks rows, and the table draws the few on screen.
+        self._rows: dict[str, Row] = {}
+        self._rows_colors: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter: words in name, version, owner, covers…  (esc clears)", id="filter")
@@ -106,31 +116,45 @@ class EvalList(Vertical):
     def set_summaries(self, summaries: tuple[EvalSummary, ...]) -> None:
         """Replace the rows, keeping the filter and, where it still exists, the selected eval."""
         self.summaries = summaries
+        self._rows = {}
         self.refill()
 
     def set_statuses(self, statuses: Mapping[str, EvalStatus], now: dt.datetime) -> None:
         """Owner, last change, badges and scores arrived (after the history was read)."""
         self.statuses, self.now = statuses, now
+        self._rows = {}
         self.refill()
 
     def refill(self) -> None:
         table = self.table
         selected = self.current
-        query = self.query_one("#filter", Input).value.strip()
+        words = self.query_one("#filter", Input).value.lower().split()
         table.clear()
-        colors = self._colors()
-        kept = [s for s in self.summaries if not query or matches(s, query, self._owner(s))]
+        rows = self._built()
+        kept = [s for s in self.summaries if all(word in rows[s.name].haystack for word in words)]
         if self.mine_only:
             kept = [s for s in kept if self._owner(s) == self.me]
         if self.order != SORTS[0]:
             kept.sort(key=lambda s: sort_key(self.order, s, self.statuses.get(s.name)))
         self.shown = [s.name for s in kept]
-        table.add_rows(self.cells(s, self.statuses.get(s.name), self.now, colors) for s in kept)
+        table.add_rows(rows[s.name].cells for s in kept)
         if selected in self.shown:
             # Announced once, below, for the whole refill.
             with table.prevent(EvalTable.CursorMoved):
                 table.move_cursor(row=self.shown.index(selected))
         self.post_message(EvalSelected(self.current))
+
+    def _built(self) -> dict[str, Row]:
+        """Every eval's `Row`, built again after a load or a change of theme."""
+        colors = self._colors()
+        if colors != self._rows_colors:
+            self._rows, self._rows_colors = {}, colors
+        if not self._rows:
+            self._rows = {
+                s.name: Row(self.cells(s, self.statuses.get(s.name), self.now, colors), haystack(s, self._owner(s)))
+                for s in self.summaries
+            }
+        return self._rows
 
     def _owner(self, summary: EvalSummary) -> str | None:
         status = self.statuses.get(summary.name)
@@ -205,6 +229,14 @@ class EvalList(Vertical):
     def current(self) -> str | None:
         row = self.table.cursor_row
         return self.shown[row] if self.shown and 0 <= row < len(self.shown) else None
+
+    def around(self, name: str | None, count: int) -> list[str]:
+        """`name` and up to `count` evals below and above it in the list, nearest first."""
+        at = self.shown.index(name) if name in self.shown else -1
+        if at < 0:
+            return []
+        steps = [0, *(d * sign for d in range(1, count + 1) for sign in (1, -1))]
+        return [self.shown[at + step] for step in steps if 0 <= at + step < len(self.shown)]
 
     def select(self, name: str) -> bool:
         """Move the cursor to `name`, clearing the filter if it hides it."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from rich.segment import Segment
@@ -14,6 +14,23 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+
+class LazyRows(Sequence[Sequence[Text]]):
+    """`count` rows, row `i` built by `build(i)` when asked for (the table keeps what it draws)."""
+
+    def __init__(self, count: int, build: Callable[[int], Sequence[Text]]) -> None:
+        self.length, self.build = count, build
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def, override]  # Sequence's overloads
+        if isinstance(index, slice):
+            return [self.build(i) for i in range(*index.indices(self.length))]
+        if not -self.length <= index < self.length:
+            raise IndexError(index)
+        return self.build(index % self.length)
 
 
 class EvalTable(ScrollView, can_focus=True):
@@ -84,7 +101,8 @@ class EvalTable(ScrollView, can_focus=True):
         """`columns`: (header label, fixed width or None to fit the widest cell)."""
         super().__init__(**kwargs)
         self.columns = tuple(columns)
-        self._rows: list[Sequence[Text]] = []
+        self._rows: Sequence[Sequence[Text]] = []
+        self._given_widths: Sequence[int] | None = None  # `set_rows`' column widths
         self._segments: dict[int, list[Segment]] = {}  # row -> its cells as Segments, rendered on first show
         self._widths: list[int] = []
         self._header: list[Segment] | None = None
@@ -100,7 +118,7 @@ class EvalTable(ScrollView, can_focus=True):
 
     def clear(self) -> None:
         """Drop every row; the cursor goes back to the top (silently, as nothing is under it)."""
-        self._rows, self._segments, self._cursor = [], {}, 0
+        self._rows, self._segments, self._cursor, self._given_widths = [], {}, 0, None
         self.scroll_x = self.scroll_y = 0
         self.scroll_target_x = self.scroll_target_y = 0
         self._measure()
@@ -111,14 +129,27 @@ class EvalTable(ScrollView, can_focus=True):
 
     def add_rows(self, rows: Iterable[Sequence[Text]]) -> None:
         """Append rows of Text cells (never parsed as markup)."""
-        self._rows.extend(tuple(cells) for cells in rows)
+        self._rows = [*self._rows, *(tuple(cells) for cells in rows)]
+        self._given_widths = None
+        self._measure()
+
+    def set_rows(self, count: int, row: Callable[[int], Sequence[Text]], widths: Sequence[int]) -> None:
+        """Show `count` rows in columns `widths` wide, row `i` built by `row(i)` when it is first drawn.
+
+        For long tables whose widths are known without building every cell: thousands of rows
+        then cost what the few on screen do.
+        """
+        self._rows = LazyRows(count, row)
+        self._given_widths = widths
         self._measure()
 
     def _measure(self) -> None:
         """Column widths from the header and every cell, and the scrollable size they make."""
         widths = [fixed if fixed is not None else len(label) for label, fixed in self.columns]
         for i, (_, fixed) in enumerate(self.columns):
-            if fixed is None:
+            if self._given_widths is not None and i < len(self._given_widths):
+                widths[i] = max(widths[i], self._given_widths[i]) if fixed is None else fixed
+            elif fixed is None:
                 widths[i] = max([widths[i], *(row[i].cell_len for row in self._rows if i < len(row))])
         self._widths = widths
         self._segments.clear()

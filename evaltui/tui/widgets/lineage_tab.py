@@ -6,37 +6,25 @@ from collections.abc import Sequence
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
 from textual.widgets import LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker
 
 from evaltui.core import history
-from evaltui.core.errors import EvaltuiError
 from evaltui.core.registry.model import FILENAME
 from evaltui.core.team import notes as notes_core
 from evaltui.core.textsafe import clean
-from evaltui.tui.messages import CommitDiffLoaded, DiffRequested, NotesLoaded
+from evaltui.tui.messages import DiffRequested, NotesLoaded
 from evaltui.tui.widgets.base import DetailTab
-from evaltui.tui.widgets.diffview import diff_cache, history_ready, render_files, stack, theme_colors
-from evaltui.tui.widgets.timeline import entry_details, entry_line, entry_prompt, header, kind_badge
-
-# Git's empty tree: what the first commit of a history (or of a shallow clone) is compared with.
-EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+from evaltui.tui.widgets.commit_diff import CommitDiff
+from evaltui.tui.widgets.diffview import history_ready, theme_colors
+from evaltui.tui.widgets.timeline import entry_details, entry_line, entry_prompt, header
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
-
-
-def commit_paths(entry) -> tuple[str, ...]:
-    """The files a commit's diff covers: the eval's files it touched, the old names of those it moved,
-    and `evals.toml` when only the eval's table changed."""
-    paths = {*entry.paths, *(old for old, _ in entry.renames)}
-    return tuple(sorted(paths)) or (FILENAME,)
 
 
 class LineageList(OptionList):
@@ -90,7 +78,6 @@ class LineageTab(DetailTab):
         super().__init__(**kwargs)
         self.entries: dict[str, history.Entry] = {}  # commit -> Entry, of the eval shown
         self.marked: list[str] = []  # at most two commits, in the order they were marked
-        self.diff_commit: str | None = None  # the commit whose diff is open
         self._acks: set[str] = set()
         self._acks_from: object = None  # the notes file the acknowledgements were read from
         self._drawn: tuple = ()  # what the list was last filled from, to keep the cursor on redraws
@@ -101,10 +88,7 @@ class LineageTab(DetailTab):
         yield LoadingIndicator(id="lineage-loading")
         yield LineageList(id="lineage-list")
         yield Static(id="lineage-detail")  # the files and note of the commit under the cursor
-        with Vertical(id="lineage-diff-box"):
-            yield Static(id="lineage-diff-title")
-            with VerticalScroll(id="lineage-diff"):
-                yield Static(id="lineage-diff-body")
+        yield CommitDiff(id="lineage-diff-box")
 
     def on_mount(self) -> None:
         self.app.screen_change_signal.subscribe(self, self._screen_changed)
@@ -297,78 +281,19 @@ class LineageTab(DetailTab):
             self._show_diff(event.option.id)
 
     def _show_diff(self, commit: str) -> None:
-        name, entry = self.eval_name, self.entries.get(commit)
-        if name is None or entry is None:
-            return
-        self.diff_commit = commit
-        self.query_one("#lineage-diff-box").display = True
-        colors = theme_colors(self.app)
-        title = Text.assemble(
-            ("diff ", "bold"),
-            (commit[:7], f"bold {colors['secondary']}"),
-            "  ",
-            kind_badge(entry.kind, colors, notes_core.is_acknowledged(commit, self._acks)),
-            ("  esc closes", "dim"),
-        )
-        self.query_one("#lineage-diff-title", Static).update(title)
-        cached = diff_cache(self.state).get(("commit", name, commit))
-        if cached is None:
-            self.query_one("#lineage-diff-body", Static).update(Text("Reading the diff…", style="dim"))
-            self.load_commit_diff(name, entry)
-        else:
-            self._draw_diff(cached)
+        entry = self.entries.get(commit)
+        if self.eval_name is not None and entry is not None:
+            acknowledged = notes_core.is_acknowledged(commit, self._acks)
+            self.query_one(CommitDiff).show(self.eval_name, entry, acknowledged)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="lineage-diff")
-    def load_commit_diff(self, name: str, entry) -> None:
-        """The commit's changes to the eval's files, against its first parent (or the empty tree)."""
-        registry = self.state.registry
-        if registry is None:
-            return
-        root = registry.root
-        try:
-            parent, base = history.rev_parse(root, f"{entry.commit}^"), "its parent"
-        except EvaltuiError:
-            parent, base = EMPTY_TREE, "nothing (the first commit here)"
-        try:
-            patches = history.diff_text(root, parent, entry.commit, commit_paths(entry))
-        except (EvaltuiError, OSError) as exc:
-            self.post_message(CommitDiffLoaded(name, entry.commit, error=str(exc)))
-            return
-        self.post_message(CommitDiffLoaded(name, entry.commit, patches, base))
-
-    @on(CommitDiffLoaded)
-    def _diff_loaded(self, message: CommitDiffLoaded) -> None:
-        message.stop()
-        diff_cache(self.state)[("commit", message.eval, message.commit)] = message
-        if message.eval == self.eval_name and message.commit == self.diff_commit:
-            self._draw_diff(message)
-
-    def worker_failed(self, worker: Worker) -> bool:
-        """Show the failure of one of this node's workers where it happened (the app calls it)."""
-        if worker.group != "lineage-diff" or not self.diff_commit:
-            return False
-        self.query_one("#lineage-diff-body", Static).update(
-            Text(f"The diff could not be read: {clean(str(worker.error))}", style=theme_colors(self.app)["error"])
-        )
-        return True
-
-    def _draw_diff(self, loaded: CommitDiffLoaded) -> None:
-        colors = theme_colors(self.app)
-        body = self.query_one("#lineage-diff-body", Static)
-        if loaded.error:
-            body.update(Text(f"The diff could not be read: {clean(loaded.error)}", style=colors["error"]))
-            return
-        parts: list = [Text(f"compared with {loaded.base}", style="dim")]
-        if not loaded.patches:
-            parts.append(Text("none of the eval's files differ in this commit", style="dim"))
-        parts += render_files(loaded.patches, colors, more_hint=" (the Diff tab and `evaltui diff` show all)")
-        body.update(stack(parts))
-        self.query_one("#lineage-diff", VerticalScroll).scroll_home(animate=False)
+    @property
+    def diff_commit(self) -> str | None:
+        """The commit whose diff is open, if any."""
+        return self.query_one(CommitDiff).commit if self.is_mounted else None
 
     def _close(self) -> None:
-        self.diff_commit = None
         if self.is_mounted:
-            self.query_one("#lineage-diff-box").display = False
+            self.query_one(CommitDiff).close()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "close_diff":

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
+from textual.css.styles import RulesMap
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import RenderOptions, RichVisual
+from textual.widget import Widget
 from textual.widgets import Static
 
 from evaltui.core.registry.model import Registry
@@ -120,6 +126,35 @@ def render_overview(
     return Group(*parts)
 
 
+class Drawn(RichVisual):
+    """A Rich renderable drawn once per width. Textual asks a visual for its height and then for
+    its lines, on every layout; an Overview's table costs the same each time it is drawn."""
+
+    def __init__(self, widget: Widget, renderable: RenderableType) -> None:
+        super().__init__(widget, renderable)
+        self.widget, self.renderable = widget, renderable
+        self.lines: dict[int, list[list[Segment]]] = {}
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.renderable  # printed as itself (search in the pane, tests)
+
+    def at(self, width: int) -> list[list[Segment]]:
+        lines = self.lines.get(width)
+        if lines is None:
+            app = self.widget.app
+            options = app.console_options.update(highlight=False, width=width)
+            lines = self.lines[width] = app.console.render_lines(self.renderable, options, pad=False)
+        return lines
+
+    def get_height(self, rules: RulesMap, width: int) -> int:
+        return len(self.at(width))
+
+    def render_strips(self, width: int, height: int | None, style: Style, options: RenderOptions) -> list[Strip]:
+        base = style.rich_style
+        lines = self.at(width)
+        return [Strip(list(Segment.apply_style(line, base))) for line in lines[:height]]
+
+
 class Overview(DetailTab):
     """Scrollable Overview of the selected eval."""
 
@@ -128,6 +163,10 @@ class Overview(DetailTab):
         padding: 0 1;
     }
     """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._drawn: tuple[object, ...] = ()  # what the body was last drawn from
 
     def compose(self):
         yield Static(Text("Loading evals…", style="dim"), id="overview-body")
@@ -144,8 +183,21 @@ class Overview(DetailTab):
         name = self.eval_name
         summary = self.state.summaries.get(name) if name else None
         if not name or summary is None or registry is None:
+            self._drawn = ()
             body.update(Text("No eval selected. Clear the filter (esc) or add an eval to evals.toml.", style="dim"))
             return
         triage = self.state.triage
         status = triage.statuses.get(name) if triage is not None else None
-        body.update(render_overview(summary, registry, self.app.get_css_variables(), status))
+        # Drawing lays the pane out again: skip it when the same eval comes back unchanged (a
+        # tab switched back to, a filter that keeps the selection). The records are frozen, so
+        # the same objects are the same content (compared by identity: equality would walk them).
+        key = (summary, status, registry, self.app.theme)
+        if len(key) == len(self._drawn) and all(a is b for a, b in zip(key, self._drawn, strict=True)):
+            return
+        self._drawn = key
+        drawn = Drawn(body, render_overview(summary, registry, self.app.get_css_variables(), status))
+        # As tall as what it replaces (evals alike in shape): only the body is repainted, and the
+        # screen is not laid out again.
+        before, width = body.visual, body.content_size.width
+        same_height = isinstance(before, Drawn) and width > 0 and len(before.at(width)) == len(drawn.at(width))
+        body.update(drawn, layout=not same_height)
