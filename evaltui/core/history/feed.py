@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from collections import deque
+from pathlib import Path
 
 from evaltui.core.history.blobs import BlobReader
 from evaltui.core.history.builder import Builder
-from evaltui.core.history.gitcmd import Streamed, finish
+from evaltui.core.history.gitcmd import Streamed, finish, stream, widen_pipe
 from evaltui.core.history.logparse import LogRecord
+
+
+def start_parents(root: Path) -> Streamed:
+    """Start `git rev-list --parents HEAD`, for `count_children`.
+
+    It is read only once the log's first record has arrived; in a default 64 KB pipe its
+    output (about 80 bytes a commit) would stall it after some 800 commits and leave the rest
+    of the walk to be waited for then. A wider pipe lets it finish beside the log.
+    """
+    proc = stream(root, "rev-list", "--parents", "HEAD")
+    widen_pipe(proc.stdout)
+    return proc
 
 
 def count_children(proc: Streamed, children: dict[str, int], head: str) -> None:
