@@ -23,6 +23,7 @@ class BlobReader:
         self._proc: Streamed | None = None
         self._unsent: list[str] = []
         self._outstanding: deque[str] = deque()
+        self._inflight: set[str] = set()  # the outstanding shas, for membership
         self._queued: set[str] = set()
         self._ready: dict[str, bytes | None] = {}
 
@@ -66,12 +67,14 @@ class BlobReader:
                 self._unsent = []
                 return
             self._outstanding.extend(batch)
+            self._inflight.update(batch)
 
     def _read_one(self) -> None:
         if self._proc is None:  # not reached: nothing is outstanding before git is started
             raise RuntimeError("no `git cat-file` to read an answer from")
         sha = self._outstanding.popleft()
         self._queued.discard(sha)
+        self._inflight.discard(sha)
         out = self._proc.stdout
         header = out.readline().split()
         data = None
@@ -82,6 +85,7 @@ class BlobReader:
             for rest in (sha, *self._outstanding):
                 self._ready[rest] = None
             self._outstanding.clear()
+            self._inflight.clear()
             return
         self._ready[sha] = data
 
@@ -92,8 +96,11 @@ class BlobReader:
     def get(self, sha: str, *, keep: bool = False) -> bytes | None:
         """The blob's bytes (None when missing); forgotten after unless `keep`."""
         if sha not in self._ready:
-            self.request(sha)
-            self.send()
+            if sha not in self._inflight:
+                # Not yet sent: send it with whatever else waits. A sha already sent is only
+                # waited for: the requests made since go out with the next batch, not now.
+                self.request(sha)
+                self.send()
             while sha not in self._ready and self._outstanding:
                 self._read_one()
         return self._ready.get(sha) if keep else self._ready.pop(sha, None)

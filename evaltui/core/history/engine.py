@@ -12,8 +12,8 @@ from evaltui.core.history.blobs import BlobReader
 from evaltui.core.history.builder import Builder, NeedsFullBuild
 from evaltui.core.history.cache import BuildKey, CachedResult, Result, Store, read_result, save_result
 from evaltui.core.history.fastversions import VersionReader
-from evaltui.core.history.feed import Lookahead, count_children
-from evaltui.core.history.gitcmd import Streamed, finish, stream
+from evaltui.core.history.feed import Lookahead, count_children, start_parents
+from evaltui.core.history.gitcmd import Streamed, finish
 from evaltui.core.history.identities import Identities, materialize
 from evaltui.core.history.incremental import incremental
 from evaltui.core.history.logparse import LogRecord, run_log, start_log
@@ -97,7 +97,7 @@ def _load(registry: Registry, cache_dir: Path) -> Lineage:
 
 def _start_full(root: Path) -> tuple[Streamed, Streamed]:
     """The two walks of a full build: child counts, and the log itself."""
-    return stream(root, "rev-list", "--parents", "HEAD"), start_log(root, ["HEAD"])
+    return start_parents(root), start_log(root, ["HEAD"])
 
 
 def _stop(proc: Streamed) -> None:
@@ -153,7 +153,7 @@ def _full(
             source = "rebuild"
         else:
             # The walk for child counts runs beside the log: both start before either is read.
-            rev_list, log = early or (stream(root, "rev-list", "--parents", "HEAD"), start_log(root, ["HEAD"]))
+            rev_list, log = early or (start_parents(root), start_log(root, ["HEAD"]))
             early = None
             vers = VersionReader(reader, known)
             children: dict[str, int] = {}

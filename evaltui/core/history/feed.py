@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 from collections import deque
+from pathlib import Path
 
 from evaltui.core.history.blobs import BlobReader
 from evaltui.core.history.builder import Builder
-from evaltui.core.history.gitcmd import Streamed, finish
+from evaltui.core.history.gitcmd import Streamed, finish, stream, widen_pipe
 from evaltui.core.history.logparse import LogRecord
+
+
+def start_parents(root: Path) -> Streamed:
+    """Start `git rev-list --parents HEAD`, for `count_children`.
+
+    It is read only once the log's first record has arrived; in a default 64 KB pipe its
+    output (about 80 bytes a commit) would stall it after some 800 commits and leave the rest
+    of the walk to be waited for then. A wider pipe lets it finish beside the log.
+    """
+    proc = stream(root, "rev-list", "--parents", "HEAD")
+    widen_pipe(proc.stdout)
+    return proc
 
 
 def count_children(proc: Streamed, children: dict[str, int], head: str) -> None:
@@ -27,7 +40,14 @@ def count_children(proc: Streamed, children: dict[str, int], head: str) -> None:
 class Lookahead:
     """Feeds records to the builder a few commits late, asking for their evals.toml blobs early."""
 
-    def __init__(self, builder: Builder, reader: BlobReader, toml: str, depth: int = 96):
+    # Requests go to `git cat-file` in batches, every SEND_EVERY records (or once MANY are
+    # waiting): each write wakes git, which on a busy machine takes the CPU from the replay, so
+    # a few large batches cost less than hundreds of small ones. The queue is deep enough
+    # that a batch is answered long before its records are replayed.
+    SEND_EVERY = 128
+    MANY = 256
+
+    def __init__(self, builder: Builder, reader: BlobReader, toml: str, depth: int = 384):
         self.builder, self.reader, self.toml, self.depth = builder, reader, toml, depth
         self.queue: deque[LogRecord] = deque()
         self.count = 0
@@ -48,19 +68,19 @@ class Lookahead:
                 self.reader.request(blob)
             else:
                 continue
-            if self.reader.unsent >= 8:
+            if self.reader.unsent >= self.MANY:
                 self.reader.send()
         self.queue.append(record)
         if len(self.queue) > self.depth:
             self.builder.feed(self.queue.popleft())
             self.count += 1
-            if self.count % 32 == 0:
-                # Requests made far ahead go out even when few: the replay must not wait on them.
+            if self.count % self.SEND_EVERY == 0:
                 self.reader.send()
             if self.count % 64 == 0:
                 self.builder.vers.drain()
 
     def flush(self) -> None:
+        self.reader.send()  # what the last records asked for, in one batch
         while self.queue:
             self.builder.feed(self.queue.popleft())
 

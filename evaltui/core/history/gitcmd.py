@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import _thread
 import os
-import threading
 from pathlib import Path
 from subprocess import PIPE
 from typing import IO, TYPE_CHECKING, Any
@@ -59,8 +59,12 @@ class Streamed:
         self.returncode: int | None = None
         self.message = ""
         self._errors: list[bytes] = []
-        self._drain = threading.Thread(target=self._read_errors, args=(proc.proc.stderr,), daemon=True)
-        self._drain.start()
+        # A bare thread: `threading.Thread.start` waits until the new thread has run, which on a
+        # busy machine costs milliseconds for each git started. The lock is held until git
+        # closes its stderr.
+        self._drained = _thread.allocate_lock()
+        self._drained.acquire()
+        _thread.start_new_thread(self._read_errors, (proc.proc.stderr,))
 
     @property
     def pipe_in(self) -> IO[bytes]:
@@ -77,6 +81,8 @@ class Streamed:
                     del self._errors[:25]
         except (OSError, ValueError):
             pass
+        finally:
+            self._drained.release()
 
     def poll(self) -> int | None:
         return self.proc.proc.poll() if self.proc.proc is not None else self.returncode
@@ -112,7 +118,8 @@ def finish(proc: Streamed) -> tuple[int, str]:
             except OSError:
                 pass
     code = inner.wait() if inner is not None else (proc.proc.status or 0)
-    proc._drain.join()
+    with proc._drained:  # the drain has read all git said
+        pass
     lines = b"".join(proc._errors).decode("utf-8", "replace").strip().splitlines()
     proc.message = clean(lines[-1]) if lines else ""
     proc.returncode = code
