@@ -47,4 +47,4 @@ async def test_a_long_project_name_shortens_the_line_at_80_by_24_and_head_stays(
         await pilot.resize_terminal(*SIZE)
         await settle(app, pilot)
         wide = drawn(app)
-        assert wide.startswith("evaltui · support-bot-for-the-eu-shops") and "◇ 1 blind spots" in wide, wide
+        assert wide.startswith("evaltui · support-bot-for-the-eu-shops") and "◇ 1 blind spot ·" in wide, wide

@@ -12,12 +12,13 @@ from evaltui.core.textsafe import clean
 from evaltui.tui.state import AppState
 from evaltui.tui.widgets.eval_list import BLIND_BADGE, PENDING_BADGE, SILENT_BADGE, below_threshold
 
-# The badges the eval list shows, most urgent first, and what the header calls them: (badge, long, short).
+# The badges the eval list shows, most urgent first, and what the header calls them: (badge, long, short);
+# `{s}` is the plural ending, for a count other than one.
 BADGES = (
     ("✗", "below threshold", "failing"),
     (PENDING_BADGE, "uncommitted", "pending"),
     (SILENT_BADGE, "silent", "silent"),
-    (BLIND_BADGE, "blind spots", "blind"),
+    (BLIND_BADGE, "blind spot{s}", "blind"),
 )
 
 
@@ -71,7 +72,8 @@ def header_text(parts: HeaderParts, level: int = 0) -> Text:
         if not n:
             continue
         if level < 3:
-            text.append(f" · {badge} {n} {long if level == 0 else short}", style="bold")
+            label = long.format(s="s" * (n != 1)) if level == 0 else short
+            text.append(f" · {badge} {n} {label}", style="bold")
         else:  # compact, as the list's badge column shows them: `✗1 !2`
             text.append(f" {badge}{n}", style="bold")
     if parts.reading:
