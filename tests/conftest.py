@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -132,11 +134,9 @@ end = 2026-12-21
 reason = "conference cover"
 """
 
-# A callable model that takes its time over every case, so a run can be cancelled mid-way.
+# A command model that never answers: it waits on an event nobody sets, until the run's cancel
+# kills it. A run with it is cancelled mid-way however fast or slow the machine is; a cancel is
+# seen while calls are in flight when a job has more than one (the runner's `concurrency`).
 SLOW_MODEL_PATH = "app/slow.py"
-SLOW_MODEL_TOML = f'[models.slow]\ncallable = "{SLOW_MODEL_PATH}:answer"\n'
-
-
-def slow_model(delay: float, answer: str = "question") -> str:
-    """Source of the slow model: `answer(question)` sleeps `delay` seconds, then returns the expression `answer`."""
-    return f"import time\n\n\ndef answer(question):\n    time.sleep({delay})\n    return {answer}\n"
+SLOW_MODEL_SOURCE = "import sys\nimport threading\n\nsys.stdin.read()\nthreading.Event().wait()\n"
+SLOW_MODEL_TOML = f'[models.slow]\ncommand = [{json.dumps(sys.executable)}, "{SLOW_MODEL_PATH}"]\n'

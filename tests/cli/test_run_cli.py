@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.conftest import SLOW_MODEL_PATH, SLOW_MODEL_TOML, slow_model
+from tests.conftest import SLOW_MODEL_PATH, SLOW_MODEL_SOURCE, SLOW_MODEL_TOML
 from tests.core.run_helpers import QA_CASES, base_toml, cases, make_repo, write
 
 
@@ -93,11 +93,11 @@ def test_cache_stats_and_clear(tmp_path):
 def test_ctrl_c_keeps_the_finished_jobs_and_leaves_no_partial_file(tmp_path):
     root = make_repo(
         tmp_path,
-        {SLOW_MODEL_PATH: slow_model(0.2), "data/qa.jsonl": cases([(f"c{i}", f"q{i}", "x") for i in range(100)])},
+        {SLOW_MODEL_PATH: SLOW_MODEL_SOURCE, "data/qa.jsonl": cases([(f"c{i}", f"q{i}", "x") for i in range(100)])},
         toml=base_toml(SLOW_MODEL_TOML),
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "evaltui", "run", "-m", "shout", "-m", "slow", "-j", "1", "--concurrency", "1"],
+        [sys.executable, "-m", "evaltui", "run", "-m", "shout", "-m", "slow", "-j", "1", "--concurrency", "2"],
         cwd=root,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -107,8 +107,7 @@ def test_ctrl_c_keeps_the_finished_jobs_and_leaves_no_partial_file(tmp_path):
     deadline = time.monotonic() + 60
     for line in proc.stdout:
         seen.append(line)
-        if line.startswith("qa × slow: started"):
-            time.sleep(0.5)
+        if line.startswith("qa × slow: started"):  # it never answers: Ctrl-C finds it running
             proc.send_signal(signal.SIGINT)
             break
         assert time.monotonic() < deadline

@@ -37,12 +37,12 @@ BOT_PY = """\
 import json
 import os
 import sys
-import time
+import threading
 
 value = json.load(sys.stdin)
 params = json.loads(os.environ.get("EVALTUI_PARAMS", "{}"))
 if value == "slow":
-    time.sleep(30)
+    threading.Event().wait()  # never answers: the caller's timeout kills it
 if value == "garbage":
     sys.stdout.buffer.write(b"\\xff\\xfe\\x00 not text")
     sys.exit(0)

@@ -197,12 +197,12 @@ def test_the_cli_runs_on_the_cluster_from_runner_executor_in_evals_toml(tmp_path
 
 
 STUCK_PY = """\
-import time
+import threading
 
 
 def answer(question):
     if question == "q9":
-        time.sleep(120)  # never answers within the test: its shard is still out when the run is cancelled
+        threading.Event().wait()  # never answers: its shard is still out when the run is cancelled
     return question.replace("q", "a")
 """
 

@@ -16,7 +16,7 @@ from evaltui.tui.messages import RunEvent, RunProgress
 from evaltui.tui.screens.report import ReportScreen
 from evaltui.tui.screens.run import JobRow, RunScreen
 from evaltui.tui.widgets.runs_tab import RunsTab, trend
-from tests.conftest import SLOW_MODEL_PATH, SLOW_MODEL_TOML, slow_model
+from tests.conftest import SLOW_MODEL_PATH, SLOW_MODEL_SOURCE, SLOW_MODEL_TOML
 from tests.tui.helpers import SIZE, make_app, palette_run, press, settle, static_text, wait_until
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.timezone.utc)
@@ -101,7 +101,7 @@ def slow_repo(make_repo, n: int = 400) -> Path:
     return make_repo(
         {
             "evals.toml": SLOW_TOML,
-            SLOW_MODEL_PATH: slow_model(0.05),
+            SLOW_MODEL_PATH: SLOW_MODEL_SOURCE,
             "evals/echo.py": ECHO_METRIC,
             "data/cases.jsonl": cases,
             "recorded.jsonl": recorded,
@@ -121,13 +121,15 @@ async def test_cancel_keeps_finished_jobs_and_writes_no_partial_record(make_repo
         await pilot.press("s")
         await wait_until(pilot, lambda: len(screen.query(JobRow)) == 2, "the job rows", quiet=False)
         rows = {row.job.model: row for row in screen.query(JobRow)}
-        # The recorded model finishes at once; the slow one is cancelled once it has made progress.
-        await wait_until(pilot, lambda: rows["recorded"].state == "finished" and rows["slow"].done > 0, quiet=False)
+        # The recorded model finishes at once; the slow one, which never answers, is cancelled while it runs.
+        await wait_until(
+            pilot, lambda: rows["recorded"].state == "finished" and rows["slow"].state == "running", quiet=False
+        )
         await pilot.press("escape")  # first escape cancels
         await wait_until(pilot, screen.cancel.is_set, "the cancel", quiet=False)
         assert app.screen is screen
         await wait_until(pilot, lambda: screen.phase == "done")
-        assert rows["slow"].state == "cancelled" and rows["slow"].done < 400
+        assert rows["slow"].state == "cancelled" and rows["slow"].done == 0
         assert "cancelled" in static_text(rows["slow"].query_one(".job-stats"))
         status = static_text(screen.query_one("#run-status"))
         assert "Cancelled: 1 finished job(s) kept, 1 cancelled" in status
