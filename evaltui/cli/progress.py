@@ -108,12 +108,13 @@ def run_with_bars(registry, jobs, options, now) -> runner.RunResult:
 
 def _api_text(event: JobProgress) -> str:
     """Requests in flight, retries, tokens and cost of an endpoint job; empty for other models."""
-    if not event.requests and not event.in_flight:
+    calls = event.calls
+    if not calls.requests and not calls.in_flight:
         return ""
-    cost = "" if event.cost is None else f"  ${event.cost:,.4f}"
+    cost = "" if calls.cost is None else f"  ${calls.cost:,.4f}"
     return (
-        f"in flight {event.in_flight}  retries {event.retries}  "
-        f"tokens {event.input_tokens + event.output_tokens:,}{cost}"
+        f"in flight {calls.in_flight}  retries {calls.retries}  "
+        f"tokens {calls.input_tokens + calls.output_tokens:,}{cost}"
     )
 
 

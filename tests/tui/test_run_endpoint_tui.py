@@ -47,7 +47,7 @@ async def test_run_screen_shows_the_estimate_progress_counters_and_result(tmp_pa
         await wait_for(pilot, lambda: screen.phase == "done")
         # While the slow case was out, the rows were told about a request in flight.
         live = [p for m in seen if isinstance(m, RunProgress) for p in m.progress]
-        assert any(p.in_flight >= 1 and p.done < p.total and p.requests >= 1 for p in live)
+        assert any(p.calls.in_flight >= 1 and p.done < p.total and p.calls.requests >= 1 for p in live)
         estimate = static_text(screen.query_one("#run-estimate"), 160)
         assert estimate.startswith("Estimate before sending: 8 requests, ~") and "≤ $" in estimate
         rows = {row.job.model: row for row in screen.query(JobRow)}

@@ -15,6 +15,7 @@ from typing import Any
 
 from evaltui.core.registry.model import Model
 from evaltui.core.runs.cache import OutputCache
+from evaltui.core.runs.jobs import CallCounts
 from evaltui.core.runs.prompts import estimate_tokens
 from evaltui.core.runs.providers import (
     ChatRequest,
@@ -107,18 +108,6 @@ def output_budget(model: Model) -> int:
 
 
 @dataclass
-class Counters:
-    """What the calls of one job did so far, read by its progress events."""
-
-    in_flight: int = 0
-    requests: int = 0
-    retries: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost: float | None = None
-
-
-@dataclass
 class CaseCalls:
     """Per-case columns for the record (None where the case was not called in this run)."""
 
@@ -191,7 +180,7 @@ class CallPlan:
     keys: dict[int, str]
     concurrency: int
     seed: int = 0
-    counters: Counters = field(default_factory=Counters)
+    counters: CallCounts = field(default_factory=CallCounts)
 
 
 async def call_all(

@@ -20,8 +20,9 @@ from evaltui.core.registry.datasets import load_dataset
 from evaltui.core.registry.model import Eval
 from evaltui.core.runs import models, prompts, providers, store
 from evaltui.core.runs.cache import OutputCache, outputs_dir
-from evaltui.core.runs.endpoint import CaseCalls, Counters, close_providers, install_budgets
+from evaltui.core.runs.endpoint import CaseCalls, close_providers, install_budgets
 from evaltui.core.runs.jobs import (
+    CallCounts,
     Event,
     Job,
     JobCancelled,
@@ -257,7 +258,7 @@ def execute(
     return finish(record, JobFinished(job, record))
 
 
-def totals(c: Counters) -> dict[str, Any]:
+def totals(c: CallCounts) -> dict[str, Any]:
     """Record fields from an endpoint job's counters."""
     return {
         "requests": c.requests,

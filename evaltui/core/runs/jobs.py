@@ -9,7 +9,7 @@ is a small picklable frozen dataclass, so it crosses process boundaries unchange
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from evaltui.core.registry.model import Eval, Model
@@ -39,6 +39,18 @@ class JobStarted:
     fingerprint: str
 
 
+@dataclass
+class CallCounts:
+    """What the calls of one endpoint job did so far: in flight and sent, retries, tokens, cost."""
+
+    in_flight: int = 0
+    requests: int = 0
+    retries: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost: float | None = None
+
+
 @dataclass(frozen=True)
 class JobProgress:
     """Cases done so far (coalesced: at most one event per job every 0.1 s, plus the last)."""
@@ -50,13 +62,7 @@ class JobProgress:
     cache_misses: int
     errors: int
     elapsed: float
-    # endpoint models: requests in flight and sent, retries, tokens and cost so far (this run's)
-    in_flight: int = 0
-    requests: int = 0
-    retries: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cost: float | None = None
+    calls: CallCounts = field(default_factory=lambda: CallCounts())  # an endpoint model's, this run's
 
 
 @dataclass(frozen=True)
@@ -146,12 +152,7 @@ def event_json(event: Any) -> dict[str, Any]:
             "cache_misses": event.cache_misses,
             "errors": event.errors,
             "elapsed": round(event.elapsed, 3),
-            "in_flight": event.in_flight,
-            "requests": event.requests,
-            "retries": event.retries,
-            "input_tokens": event.input_tokens,
-            "output_tokens": event.output_tokens,
-            "cost": event.cost,
+            **asdict(event.calls),
         }
     if isinstance(event, JobFinished):
         return {"event": "finished", **where, "record": event.record.summary()}

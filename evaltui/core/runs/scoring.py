@@ -6,7 +6,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from evaltui.core.registry.datasets import Dataset
 from evaltui.core.runs import endpoint, models
 from evaltui.core.runs.cache import OutputCache
-from evaltui.core.runs.jobs import JobProgress, JobSpec
+from evaltui.core.runs.jobs import CallCounts, JobProgress, JobSpec
 from evaltui.core.runs.providers.base import ChatRequest
 
 CHUNK = 1024  # cases scored between two cancellation checks / progress events
@@ -34,7 +34,7 @@ class Tally:
         self.done = self.hits = self.misses = self.errors = 0
         self.start = time.perf_counter()
         self._last = 0.0
-        self.counters: endpoint.Counters | None = None
+        self.counters: CallCounts | None = None
         self.calls: endpoint.CaseCalls | None = None
         self.checkpoint: Callable[[], None] | None = None  # called at most every CHECKPOINT_EVERY seconds
         self._last_checkpoint = self.start
@@ -43,22 +43,10 @@ class Tally:
         now = time.perf_counter()
         if force or now - self._last >= PROGRESS_EVERY:
             self._last = now
-            c = self.counters or endpoint.Counters()
+            calls = replace(self.counters) if self.counters else CallCounts()  # a snapshot: the counters go on
             self.emit(
                 JobProgress(
-                    self.job,
-                    self.done,
-                    self.total,
-                    self.hits,
-                    self.misses,
-                    self.errors,
-                    now - self.start,
-                    c.in_flight,
-                    c.requests,
-                    c.retries,
-                    c.input_tokens,
-                    c.output_tokens,
-                    c.cost,
+                    self.job, self.done, self.total, self.hits, self.misses, self.errors, now - self.start, calls
                 )
             )
             if self.checkpoint is not None and now - self._last_checkpoint >= CHECKPOINT_EVERY:
@@ -194,7 +182,7 @@ def _call_endpoint(
 ) -> None:
     """Request every pending case from the endpoint; raise `Cancelled` when stopped midway."""
     n = len(outputs)
-    tally.counters = endpoint.Counters(cost=endpoint.cost_of(spec.model, 0, 0))
+    tally.counters = CallCounts(cost=endpoint.cost_of(spec.model, 0, 0))
     tally.calls = endpoint.CaseCalls.empty(n)
     tally.done = n - len(pending)
     if not pending:

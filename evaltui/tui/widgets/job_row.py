@@ -58,7 +58,7 @@ class JobRow(Horizontal):
                 return  # a snapshot that lagged behind the job's end
             self.total, self.done = event.total, event.done
             self.hits, self.misses, self.errors = event.cache_hits, event.cache_misses, event.errors
-            if event.requests or event.in_flight:
+            if event.calls.requests or event.calls.in_flight:
                 self.api = event
             self._tick()
         elif isinstance(event, JobFinished):
@@ -116,12 +116,13 @@ class JobRow(Horizontal):
                 r.cost,
             )
         elif p is not None and not self.terminal:
+            calls = p.calls
             in_flight, requests, retries, tokens, cost = (
-                p.in_flight,
-                p.requests,
-                p.retries,
-                p.input_tokens + p.output_tokens,
-                p.cost,
+                calls.in_flight,
+                calls.requests,
+                calls.retries,
+                calls.input_tokens + calls.output_tokens,
+                calls.cost,
             )
         else:
             return Text()
