@@ -385,6 +385,33 @@ def _grow(repo: Repo, rounds: int, start: int = 0) -> None:
         repo.commit(f"round {i}", BOB if i % 2 else ALICE)
 
 
+def test_a_process_writes_its_cache_before_it_exits(repo: Repo, tmp_path: Path) -> None:
+    """The cache is written behind, in a thread; a command that exits right after loading the
+    lineage still leaves it complete for the next one."""
+    import subprocess
+    import sys
+
+    repo.write("evals/qa.py", metric("1.0"))
+    repo.write("evals.toml", toml(qa_table()))
+    _grow(repo, 3)
+    cache = tmp_path / "cache"
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from evaltui.core.history import load_lineage\n"
+        "from evaltui.core.registry.model import load_registry\n"
+        "registry = load_registry(Path(sys.argv[1]), strict=False, check_files=False)\n"
+        "print(load_lineage(registry, cache_dir=Path(sys.argv[2])).source)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(repo.root), str(cache)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "full"
+    again = repo.lineage(cache)
+    assert again.source == "cache"
+    assert _as_json(again) == _as_json(repo.lineage(tmp_path / "cold"))
+
+
 def test_incremental_refresh_equals_cold_build(repo: Repo, tmp_path: Path) -> None:
     repo.write("evals/qa.py", metric("1.0"))
     repo.write("evals.toml", toml(qa_table(extra='dataset = "data/qa.jsonl"\n')))
@@ -431,12 +458,17 @@ def test_corrupt_or_foreign_cache_is_discarded(repo: Repo, tmp_path: Path) -> No
     expected = _as_json(repo.lineage(cache))
     import diskcache
 
+    from evaltui.core.history.cache import wait_for_writes
+
+    wait_for_writes(cache)  # the cache is written behind: touch it only once that is done
     with diskcache.Cache(str(cache)) as raw:
         raw.set("schema", -1)
     assert repo.lineage(cache).source == "full"
+    wait_for_writes(cache)
     with diskcache.Cache(str(cache)) as raw:
         raw.set("result", {"key": "nonsense", "rows": 3})
     assert _as_json(repo.lineage(cache)) == expected
+    wait_for_writes(cache)
     for path in cache.rglob("*"):
         if path.is_file():
             path.write_bytes(b"\0garbage" * 64)
@@ -562,8 +594,8 @@ def test_cache_lives_under_the_state_dir_by_default(repo: Repo) -> None:
     repo.commit("qa: first")
     registry = load_registry(repo.root, strict=False, check_files=False)
     assert load_lineage(registry).source == "full"
+    assert load_lineage(registry).source == "cache"  # once the write behind the first is done
     assert (repo.root / ".evaltui" / "cache" / "lineage").is_dir()
-    assert load_lineage(registry).source == "cache"
     shutil.rmtree(repo.root / ".evaltui")
 
 

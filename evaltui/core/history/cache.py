@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar, overload
 
@@ -36,20 +37,49 @@ class CachedResult(Result):
 _T = TypeVar("_T")
 
 
-class Store:
-    """The lineage cache (diskcache): anything unreadable or from another schema is thrown away."""
+_writes: dict[Path, threading.Thread] = {}  # cache directory -> its write still under way
+_writes_lock = threading.Lock()
 
-    def __init__(self, path: Path) -> None:
+
+def wait_for_writes(path: Path) -> None:
+    """Return once this process's write behind to the cache at `path` (if any) is done."""
+    with _writes_lock:
+        writer = _writes.get(path)
+    if writer is not None:
+        writer.join()
+
+
+class Store:
+    """The lineage cache (diskcache): anything unreadable or from another schema is thrown away.
+
+    It is opened on first use. With `behind`, writes are kept until `close`, which makes them
+    in a thread: a lineage is returned as soon as it is built, and the cache is written while
+    it is shown. The thread is not a daemon, so a process waits for it before it exits, and
+    the next `Store` on the same directory waits for it before reading.
+    """
+
+    def __init__(self, path: Path, *, behind: bool = False) -> None:
+        wait_for_writes(path)
         self.path = path
-        self.cache: diskcache.Cache | None = None
-        try:
-            self.cache = self._open()
-        except Exception:  # a corrupt database or a directory we cannot use: start over once
-            shutil.rmtree(path, ignore_errors=True)
+        self.behind = behind
+        self.existed = (path / "cache.db").exists()
+        self._cache: diskcache.Cache | None = None
+        self._opened = False
+        self._ops: list[tuple[str, dict[str, object]]] = []  # ("save", values) or ("drop", {key: None})
+
+    @property
+    def cache(self) -> diskcache.Cache | None:
+        if not self._opened:
+            self._opened = True
             try:
-                self.cache = self._open()
-            except Exception:
-                self.cache = None
+                self._cache = self._open()
+            except Exception:  # a corrupt database or a directory we cannot use: start over once
+                shutil.rmtree(self.path, ignore_errors=True)
+                try:
+                    self._cache = self._open()
+                except Exception:
+                    self._cache = None
+        return self._cache
 
     def _open(self) -> diskcache.Cache:
         import diskcache  # only when history is loaded: it takes a while to import
@@ -69,45 +99,83 @@ class Store:
 
     def get(self, key: str, kind: type[object] = dict) -> object:
         """The value under `key` when it is a `kind`, else None (unreadable values are dropped)."""
-        if self.cache is None:
+        if not self.existed and not self._opened:
+            return None  # a cache that did not exist holds nothing: no need to create it to find out
+        cache = self.cache
+        if cache is None:
             return None
         try:
-            value = self.cache.get(key)
+            value = cache.get(key)
         except Exception:  # unpickling garbage, a vanished value file, a locked database
             self.reset()
             return None
         return value if isinstance(value, kind) else None
 
     def save(self, **values: object) -> None:
-        """Write several values in one transaction."""
-        if self.cache is None:
+        """Write several values in one transaction (at `close` when writing behind)."""
+        if self.behind:
+            self._ops.append(("save", values))
+        else:
+            self._save(values)
+
+    def _save(self, values: dict[str, object]) -> None:
+        cache = self.cache
+        if cache is None:
             return
         try:
-            with self.cache.transact():
+            with cache.transact():
                 for key, value in values.items():
-                    self.cache.set(key, value)
+                    cache.set(key, value)
         except Exception:
             self.reset()
 
     def drop(self, key: str) -> None:
-        if self.cache is not None:
+        if self.behind:
+            self._ops.append(("drop", {key: None}))
+        else:
+            self._drop(key)
+
+    def _drop(self, key: str) -> None:
+        cache = self.cache
+        if cache is not None:
             try:
-                self.cache.delete(key)
+                cache.delete(key)
             except Exception:
                 self.reset()
 
     def reset(self) -> None:
-        if self.cache is None:
+        if self._cache is None:
             return
         try:
-            self.cache.clear()
-            self.cache.set("schema", SCHEMA)
+            self._cache.clear()
+            self._cache.set("schema", SCHEMA)
         except Exception:
-            self.cache = None
+            self._cache = None
 
     def close(self) -> None:
-        if self.cache is not None:
-            self.cache.close()
+        """Close the store; writes kept behind are made, then the store closed, in a thread."""
+        if self._ops:
+            ops, self._ops = self._ops, []
+            writer = threading.Thread(target=self._write, args=(ops,), name="evaltui-lineage-cache")
+            with _writes_lock:
+                _writes[self.path] = writer
+            writer.start()
+        elif self._cache is not None:
+            self._cache.close()
+
+    def _write(self, ops: list[tuple[str, dict[str, object]]]) -> None:
+        try:
+            for op, values in ops:
+                if op == "save":
+                    self._save(values)
+                else:
+                    self._drop(next(iter(values)))
+            if self._cache is not None:
+                self._cache.close()
+        finally:
+            with _writes_lock:
+                if _writes.get(self.path) is threading.current_thread():
+                    del _writes[self.path]
 
 
 # The rows of a build are kept as one large base, written by full builds, plus a small delta

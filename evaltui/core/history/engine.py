@@ -57,42 +57,37 @@ def load_lineage(registry: Registry, *, cache_dir: Path | None = None) -> Lineag
 
 def _load(registry: Registry, cache_dir: Path) -> Lineage:
     names = tuple(registry.evals)
-    cached = (cache_dir / "cache.db").exists()
-    store: Store | None = None
+    # Written behind: the lineage is returned once built, the cache written in a thread.
+    store = Store(cache_dir, behind=True)
+    cached = store.existed
     result: Result | None = None
     previous: CachedResult | None = None
     if cached:
-        store = Store(cache_dir)
         result = previous = read_result(store)
     repo, problem = probe(registry.root)
     if repo is None or repo.head is None:
-        if store is not None:
-            store.close()
+        store.close()
         return materialize({}, None, names, (problem,) if problem is not None else (), None)
     identities = Identities(registry, repo.mailmap)
     live = (f"HEAD is detached at {repo.head[:10]}",) if repo.detached else ()
     key: BuildKey = (repo.head, repo.prefix, repo.shallow)
-    # Without a cache the whole history is read anyway: let git start walking while the
-    # cache is being created.
+    # Without a cache the whole history is read anyway: let git start walking at once.
     try:
         early = None if cached else _start_full(registry.root)
     except GitError as exc:  # git itself is not installed
-        if store is not None:
-            store.close()
+        store.close()
         return materialize({}, None, names, (str(exc),), None)
-    if store is None:
-        store = Store(cache_dir)
     try:
         source = "cache"
         if result is None or result["key"] != key:
             result, source = _refresh(registry.root, repo, store, key, previous, early)
             early = None
+        return materialize(result["rows"], identities, names, (*result["notes"], *live), repo.head, source)
     finally:
-        store.close()
+        store.close()  # after `materialize`: the write behind does not compete with it
         if early is not None:
             for proc in early:
                 _stop(proc)
-    return materialize(result["rows"], identities, names, (*result["notes"], *live), repo.head, source)
 
 
 def _start_full(root: Path) -> tuple[Streamed, Streamed]:
