@@ -172,6 +172,8 @@ class Store:
                     self._drop(next(iter(values)))
             if self._cache is not None:
                 self._cache.close()
+        except Exception:  # a cache that cannot be written is rebuilt next time; never an error here
+            pass
         finally:
             with _writes_lock:
                 if _writes.get(self.path) is threading.current_thread():
