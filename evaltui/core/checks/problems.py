@@ -201,7 +201,11 @@ def check_repository(registry: Registry, now: dt.datetime | None = None) -> list
     from evaltui.core import history
 
     now = now or dt.datetime.now(dt.timezone.utc)
-    lineage, error = history.try_load_lineage(registry)
+    # Nothing at or before the baseline is reported, so the history before it is not read, unless
+    # `fresh_eyes` needs every commit's author.
+    rot = registry.rotation
+    since = registry.project.baseline if rot is None or not rot.fresh_eyes else None
+    lineage, error = history.try_load_lineage(registry, since=since)
     extra = [Problem("warning", "no-history", f"git history not checked: {error}")] if error else []
     today = now.date()
     if registry.rotation is not None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from evaltui.core import fsutil
 from evaltui.core.errors import GitError
 from evaltui.core.history.blobs import BlobReader
+from evaltui.core.history.bounded import bounded
 from evaltui.core.history.builder import Builder, NeedsFullBuild
 from evaltui.core.history.cache import BuildKey, CachedResult, Result, Store, read_result, save_result
 from evaltui.core.history.fastversions import VersionReader
@@ -40,8 +41,14 @@ if TYPE_CHECKING:
 # past a failing commit (`rebuild`), and a full replay of one log stream (`feed`).
 
 
-def load_lineage(registry: Registry, *, cache_dir: Path | None = None) -> Lineage:
+def load_lineage(registry: Registry, *, cache_dir: Path | None = None, since: str | None = None) -> Lineage:
     """Every eval's lineage and authorship at HEAD, from the cache when HEAD has not moved.
+
+    With `since` (a revision HEAD descends from, `[project] baseline`) and nothing cached, only
+    the commits after it are replayed, over the state it left (`bounded`): entries before it
+    are missing and authorship counts only the commits after it, which is all the lineage
+    problems need. Such a lineage (`source` "bounded") is never cached; when it cannot be
+    told apart from the full one's the full lineage is built instead.
 
     Never raises for the state of the repository: a missing repository, no commits, a shallow
     or partial clone become notes on the result.
@@ -49,13 +56,13 @@ def load_lineage(registry: Registry, *, cache_dir: Path | None = None) -> Lineag
     enabled = gc.isenabled()
     gc.disable()  # hundreds of thousands of small tuples: collection passes would only cost time
     try:
-        return _load(registry, Path(cache_dir) if cache_dir else _default_cache(registry.state_dir))
+        return _load(registry, Path(cache_dir) if cache_dir else _default_cache(registry.state_dir), since)
     finally:
         if enabled:
             gc.enable()
 
 
-def _load(registry: Registry, cache_dir: Path) -> Lineage:
+def _load(registry: Registry, cache_dir: Path, since: str | None = None) -> Lineage:
     names = tuple(registry.evals)
     cached = (cache_dir / "cache.db").exists()
     store: Store | None = None
@@ -72,6 +79,13 @@ def _load(registry: Registry, cache_dir: Path) -> Lineage:
     identities = Identities(registry, repo.mailmap)
     live = (f"HEAD is detached at {repo.head[:10]}",) if repo.detached else ()
     key: BuildKey = (repo.head, repo.prefix, repo.shallow)
+    if since is not None and not cached:
+        try:
+            result = bounded(registry.root, repo, since)
+        except (NeedsFullBuild, GitError):
+            pass
+        else:
+            return materialize(result["rows"], identities, names, live, repo.head, "bounded")
     # Without a cache the whole history is read anyway: let git start walking while the
     # cache is being created.
     try:
