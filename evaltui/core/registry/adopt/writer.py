@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -80,9 +81,14 @@ def _key(key: str) -> str:
     return tomlkit.key(key).as_string()
 
 
+_PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII but `"` and `\`: nothing for tomlkit to escape
+
+
 @functools.lru_cache(maxsize=8192)
 def _string(value: str) -> str:
-    """A string value as tomlkit writes it."""
+    """A string value as tomlkit writes it (a basic string; quoted as it is when nothing needs escaping)."""
+    if _PLAIN.fullmatch(value):
+        return f'"{value}"'
     return tomlkit.item(value).as_string()
 
 
