@@ -77,7 +77,7 @@ def test_baseline_set_by_hand_over_a_registry_with_history(make_repo, tmp_path: 
     root = t.root
     assert root is not None
     registry, bounded, full = both(root, tmp_path)
-    assert bounded.source == "bounded"
+    assert (bounded.source, bounded.since, full.since) == ("bounded", base, None)
     problems = lineage_problems(registry, bounded)
     assert problems == lineage_problems(registry, full)
     found = {(p.code, p.eval) for p in problems}

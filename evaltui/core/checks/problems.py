@@ -108,6 +108,10 @@ def lineage_problems(
     """
     from evaltui.core.history import since_last_bump
 
+    if baseline is None and lineage.since is not None:
+        # A lineage bounded by the baseline holds no commit before it: the baseline itself is
+        # all that can be covered (and it is a commit, or the lineage would not be bounded).
+        baseline = Baseline(registry.project.baseline, frozenset({lineage.since}))
     baseline = baseline if baseline is not None else read_baseline(registry)
     problems = []
     if baseline.problem:

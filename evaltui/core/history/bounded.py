@@ -15,6 +15,7 @@ before the baseline, a followed file or an eval's name that git knows from befor
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 from evaltui.core.history.blobs import BlobReader
 from evaltui.core.history.builder import Builder, NeedsFullBuild
@@ -27,7 +28,14 @@ from evaltui.core.history.tables import Tables
 from evaltui.core.registry.model import FILENAME
 
 
-def bounded(root: Path, repo: RepoInfo, since: str) -> Result:
+class Bounded(NamedTuple):
+    """Each eval's rows from the baseline on, and the baseline commit's sha."""
+
+    result: Result
+    base: str
+
+
+def bounded(root: Path, repo: RepoInfo, since: str) -> Bounded:
     """Each eval's rows from the baseline `since` (a revision) on, the baseline's own entry included."""
     head = repo.head
     if head is None or repo.shallow:
@@ -38,38 +46,41 @@ def bounded(root: Path, repo: RepoInfo, since: str) -> Result:
     meta = stream(root, "log", "-1", "--no-walk", "--format=%H%x00%an%x00%ae%x00%aI%x00%s", since, "--")
     tree = stream(root, "ls-tree", "-r", "-z", since, "--", ".")
     toml = stream(root, "--literal-pathspecs", "rev-list", "-1", "--full-history", since, "--", FILENAME)
+    asked = False  # whether evals.toml's history was needed
     try:
         base = _baseline_record(meta.stdout.read(), tree.stdout.read())
-        toml_history = bool(toml.stdout.read().strip())
         records: list[LogRecord] = []
         failed = run_log(root, ["HEAD", f"^{since}"], repo.prefix, True, records.append, log)
+        if failed is not None or base is None or finish(meta)[0] or finish(tree)[0]:
+            raise NeedsFullBuild(f"the baseline {since!r} cannot be read")
+        children = _children(records, base.sha, head)
+        with BlobReader(root) as reader:
+            vers = VersionReader(reader, {})
+            builder = Builder(FILENAME, reader, vers, Tables(), children)
+            builder.feed(base)
+            at_baseline = set(builder.ever)
+            for record in records:
+                builder.feed(record)
+            builder.prehistory()
+            present = base_paths(base) if builder.left else set()
+            older = {p for p in builder.left if p not in present}
+            # An eval registered after the baseline may have been registered before it too: git's
+            # answer (it walked evals.toml's history meanwhile) says whether there is a "before".
+            asked = bool(builder.ever - at_baseline)
+            if asked and (toml.stdout.read().strip() or finish(toml)[0]):
+                older.add(FILENAME)
+            built = builder.rows()
     finally:
-        codes = [finish(p)[0] for p in (meta, tree, toml)]
-    if failed is not None or any(codes) or base is None:
-        raise NeedsFullBuild(f"the baseline {since!r} cannot be read")
-    children = _children(records, base.sha, head)
-    with BlobReader(root) as reader:
-        vers = VersionReader(reader, {})
-        builder = Builder(FILENAME, reader, vers, Tables(), children)
-        builder.feed(base)
-        at_baseline = set(builder.ever)
-        for record in records:
-            builder.feed(record)
-        builder.prehistory()
-        present = base_paths(base) if builder.left else set()
-        older = {p for p in builder.left if p not in present}
-        if builder.ever - at_baseline and toml_history:
-            older.add(FILENAME)  # an eval registered after the baseline may have been registered before it too
-        if older and git(
-            root, "--literal-pathspecs", "rev-list", "-1", "--full-history", base.sha, "--", *sorted(older)
-        ):
-            raise NeedsFullBuild("a followed file or an eval has history before the baseline")
-        built = builder.rows()
+        if not asked:
+            toml.kill()  # not needed: no need to wait for its walk either
+        for proc in (meta, tree, toml):
+            finish(proc)
+    if older and git(root, "--literal-pathspecs", "rev-list", "-1", "--full-history", base.sha, "--", *sorted(older)):
+        raise NeedsFullBuild("a followed file or an eval has history before the baseline")
     if vers.missing:
         raise NeedsFullBuild("blobs are missing")
-    return Result(
-        key=(head, repo.prefix, repo.shallow), rows={n: tuple(reversed(r)) for n, r in built.items()}, notes=()
-    )
+    rows = {n: tuple(reversed(r)) for n, r in built.items()}
+    return Bounded(Result(key=(head, repo.prefix, repo.shallow), rows=rows, notes=()), base.sha)
 
 
 def base_paths(record: LogRecord) -> set[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,11 +82,12 @@ def _load(registry: Registry, cache_dir: Path, since: str | None = None) -> Line
     key: BuildKey = (repo.head, repo.prefix, repo.shallow)
     if since is not None and not cached:
         try:
-            result = bounded(registry.root, repo, since)
+            rows, base = bounded(registry.root, repo, since)
         except (NeedsFullBuild, GitError):
             pass
         else:
-            return materialize(result["rows"], identities, names, live, repo.head, "bounded")
+            lineage = materialize(rows["rows"], identities, names, live, repo.head, "bounded")
+            return dataclasses.replace(lineage, since=base)
     # Without a cache the whole history is read anyway: let git start walking while the
     # cache is being created.
     try:

@@ -376,7 +376,7 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 def _read_fd(fd: int) -> bytes:
     """A whole file from an open descriptor, closed after (leaner than a buffered file object)."""
     try:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             chunk = os.read(fd, 1 << 16)
             if not chunk:
