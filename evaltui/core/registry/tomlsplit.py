@@ -56,6 +56,7 @@ def _split_loads(text: str) -> dict[str, Any] | None:
     evals: dict[str, dict[str, Any]] = {}
     first_eval = None  # how many other parts come before the first eval table
     memo: dict[str, SimpleLine] = {}
+    elements: dict[str, tuple[object, bool] | None] = {}
     headers: dict[str, HeaderKind] = {}
     remembered: dict[str, dict[str, Any]] = {}
     for part in parts[1:]:
@@ -70,7 +71,7 @@ def _split_loads(text: str) -> dict[str, Any] | None:
         if not isinstance(kind, tuple) or not kind[1]:
             return None  # not a header, [evals] itself, or a table inside an eval's
         name = kind[0]
-        table = read_table([part], name, memo, strict=True)
+        table = read_table([part], name, memo, strict=True, elements=elements)
         if not isinstance(table, dict) or name in evals:
             return None
         evals[name] = remembered[part] = table
@@ -116,7 +117,12 @@ _JSON = json.JSONDecoder(strict=True, parse_constant=_no_constant)
 
 
 def read_table(
-    pieces: list[str], name: str, memo: dict[str, SimpleLine] | None = None, *, strict: bool = False
+    pieces: list[str],
+    name: str,
+    memo: dict[str, SimpleLine] | None = None,
+    *,
+    strict: bool = False,
+    elements: dict[str, tuple[object, bool] | None] | None = None,
 ) -> dict[str, Any] | Literal[False] | None:
     """The `[evals.NAME]` table from its text; False when that text is not valid TOML.
 
@@ -127,6 +133,7 @@ def read_table(
     """
     if len(pieces) == 1:
         memo = {} if memo is None else memo
+        elements = {} if elements is None else elements  # a path shared by many tables is read once
         table: dict[str, Any] = {}
         lines = pieces[0].split("\n")
         i, n = 1, len(lines)
@@ -144,7 +151,8 @@ def read_table(
                 values: list[object] = []
                 comma = True  # TOML separates the values with commas; the last may have one too
                 while i < n and lines[i].strip(" \t\r") != "]":
-                    value = element(lines[i])
+                    text = lines[i]
+                    value = elements[text] if text in elements else elements.setdefault(text, element(text))
                     if value is None or not comma:
                         break
                     values.append(value[0])
