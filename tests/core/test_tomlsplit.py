@@ -96,5 +96,5 @@ def test_the_last_documents_tables_are_recalled_by_their_text() -> None:
     doc = tomlsplit.loads(PLAIN)
     part = PLAIN.split("\n[")[2]
     assert part.startswith("evals.a]")
-    assert tomlsplit.recall(part) is doc["evals"]["a"]
+    assert tomlsplit.recall(part) == ("a", doc["evals"]["a"])
     assert tomlsplit.recall(part + "x = 1\n") is None

@@ -120,18 +120,23 @@ class Tables:
     def _part(self, part: bytes) -> Part | None:
         """Remember one new part when it is a whole table; None when it needs the full parser."""
         text = part.decode("utf-8", "replace")
+        known = recall(text)  # the registry may have just read the same text
+        if known is not None:
+            hit: Part = (known.name, def_from_table(known.table))
+            self._parts[part] = hit
+            return hit
         end = text.find("\n")
         line = text if end < 0 else text[:end]
         kind: HeaderKind | Literal[False] = self._headers.get(line, False)
         if kind is False:
             kind = self._headers[line] = header_kind(line)
         if kind == "other":
-            hit: Part = ("", None)
+            hit = ("", None)
             self._parts[part] = hit
             return hit
         if kind is None or kind == "whole" or not kind[1]:
             return None
-        table = recall(text) or read_table([text], kind[0], self._lines)  # the registry may have just read it
+        table = read_table([text], kind[0], self._lines)
         if table is False:
             return None
         hit = (kind[0], def_from_table(table) if table is not None else None)

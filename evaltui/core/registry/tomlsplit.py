@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal, NoReturn, TypeAlias
+from typing import Any, Literal, NamedTuple, NoReturn, TypeAlias
 
 from evaltui.core.compat import tomllib
 from evaltui.core.registry.tomlpos import split_dotted
@@ -36,11 +36,18 @@ HeaderKind: TypeAlias = Literal["whole", "other"] | tuple[str, bool] | None
 # A `key = value` line read as JSON: (key, value), True for a blank or comment line, None otherwise.
 SimpleLine: TypeAlias = tuple[str, object] | Literal[True] | None
 
-_LAST: dict[str, dict[str, Any]] = {}  # the text of each eval table of the last document -> the table
+_LAST: dict[str, Recalled] = {}  # the text of each eval table of the last document -> its name and table
 
 
-def recall(part: str) -> dict[str, Any] | None:
-    """The table read from exactly this text (an eval table without its "["), if the last document had it."""
+class Recalled(NamedTuple):
+    """An eval table of the last document read: its name and what it holds."""
+
+    name: str
+    table: dict[str, Any]
+
+
+def recall(part: str) -> Recalled | None:
+    """The eval table read from exactly this text (without its "["), if the last document had it."""
     return _LAST.get(part)
 
 
@@ -58,7 +65,7 @@ def _split_loads(text: str) -> dict[str, Any] | None:
     memo: dict[str, SimpleLine] = {}
     elements: dict[str, tuple[object, bool] | None] = {}
     headers: dict[str, HeaderKind] = {}
-    remembered: dict[str, dict[str, Any]] = {}
+    remembered: dict[str, Recalled] = {}
     for part in parts[1:]:
         end = part.find("\n")
         line = part if end < 0 else part[:end]
@@ -74,7 +81,8 @@ def _split_loads(text: str) -> dict[str, Any] | None:
         table = read_table([part], name, memo, strict=True, elements=elements)
         if not isinstance(table, dict) or name in evals:
             return None
-        evals[name] = remembered[part] = table
+        evals[name] = table
+        remembered[part] = Recalled(name, table)
         if first_eval is None:
             first_eval = len(others)
     try:
