@@ -60,7 +60,11 @@ def load_lineage(registry: Registry, *, cache_dir: Path | None = None, since: st
         return _load(registry, Path(cache_dir) if cache_dir else _default_cache(registry.state_dir), since)
     finally:
         if enabled:
+            # Enabled as it is, the collector would first walk every object the build made (tens
+            # of milliseconds); moved aside and back, they join the oldest generation untouched.
+            gc.freeze()
             gc.enable()
+            gc.unfreeze()
 
 
 def _load(registry: Registry, cache_dir: Path, since: str | None = None) -> Lineage:
