@@ -46,7 +46,6 @@ def bounded(root: Path, repo: RepoInfo, since: str) -> Bounded:
     meta = stream(root, "log", "-1", "--no-walk", "--format=%H%x00%an%x00%ae%x00%aI%x00%s", since, "--")
     tree = stream(root, "ls-tree", "-r", "-z", since, "--", ".")
     toml = stream(root, "--literal-pathspecs", "rev-list", "-1", "--full-history", since, "--", FILENAME)
-    asked = False  # whether evals.toml's history was needed
     try:
         base = _baseline_record(meta.stdout.read(), tree.stdout.read())
         records: list[LogRecord] = []
@@ -66,14 +65,14 @@ def bounded(root: Path, repo: RepoInfo, since: str) -> Bounded:
             older = {p for p in builder.left if p not in present}
             # An eval registered after the baseline may have been registered before it too: git's
             # answer (it walked evals.toml's history meanwhile) says whether there is a "before".
-            asked = bool(builder.ever - at_baseline)
-            if asked and (toml.stdout.read().strip() or finish(toml)[0]):
+            if builder.ever - at_baseline and (toml.stdout.read().strip() or finish(toml)[0]):
                 older.add(FILENAME)
             built = builder.rows()
     finally:
-        if not asked:
-            toml.kill()  # not needed: no need to wait for its walk either
-        for proc in (meta, tree, toml):
+        for proc in (log, meta, tree, toml):
+            if proc.poll() is None:
+                proc.kill()  # not needed (or given up on): no need to wait for its walk either
+        for proc in (log, meta, tree, toml):
             finish(proc)
     if older and git(root, "--literal-pathspecs", "rev-list", "-1", "--full-history", base.sha, "--", *sorted(older)):
         raise NeedsFullBuild("a followed file or an eval has history before the baseline")
@@ -99,7 +98,10 @@ def _baseline_record(meta: bytes, tree: bytes) -> LogRecord | None:
         if not item:
             continue
         info, _tab, raw = item.partition(b"\t")
-        mode, _kind, blob = info.split(b" ")
+        entry = info.split(b" ")
+        if len(entry) != 3:
+            return None
+        mode, _kind, blob = entry
         if mode == b"160000":
             continue  # a submodule is not a file of any eval (as in the log)
         path = raw.decode("utf-8", "surrogateescape")
