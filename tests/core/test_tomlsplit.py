@@ -52,6 +52,8 @@ VALID = [
     '[evals.a]\nk = "\\ud7ff"\n',
     "[evals.a]\nk = +1\nj = 1_000\nh = 0x10\n",
     '[evals.a]\nk = ["a",]\n',
+    "[ evals . a ]  # spaced\nk = 1\n",
+    '[evals."a.b"]\nk = 1\n',
     "[evals.a]\nk = [1, [2]]\n",
 ]
 
@@ -71,6 +73,9 @@ INVALID = [
     "[evals.a] k = 1\n",
     "[evals.a]\n\u3000k = 1\n",
     "[project]\nname = 1\n[project]\n[evals.a]\nk = 1\n",
+    "[evals.a]]\nk = 1\n",
+    '[evals."a\\q"]\nk = 1\n',
+    "[evals.a]\u3000\nk = 1\n",
 ]
 
 
@@ -93,8 +98,9 @@ def test_invalid_documents_fail_as_in_tomllib(text: str) -> None:
 
 
 def test_the_last_documents_tables_are_recalled_by_their_text() -> None:
-    doc = tomlsplit.loads(PLAIN)
-    part = PLAIN.split("\n[")[2]
+    text = PLAIN.replace('"b.c"', "b_c")  # a name to quote takes the whole-file parse
+    doc = tomlsplit.loads(text)
+    part = text.split("\n[")[2]
     assert part.startswith("evals.a]")
     assert tomlsplit.recall(part) == ("a", doc["evals"]["a"])
     assert tomlsplit.recall(part + "x = 1\n") is None

@@ -75,8 +75,8 @@ def _split_loads(text: str) -> dict[str, Any] | None:
         if kind == "other":
             others.append("[" + part)
             continue
-        if not isinstance(kind, tuple) or not kind[1]:
-            return None  # not a header, [evals] itself, or a table inside an eval's
+        if not isinstance(kind, tuple) or not kind[1] or not _EVAL_HEADER.fullmatch(line):
+            return None  # not a header, [evals] itself, a table inside an eval's, or a name to quote
         name = kind[0]
         table = read_table([part], name, memo, strict=True, elements=elements)
         if not isinstance(table, dict) or name in evals:
@@ -100,8 +100,16 @@ def _split_loads(text: str) -> dict[str, Any] | None:
     return doc
 
 
+_PLAIN_HEADER = re.compile(r"evals\.([A-Za-z0-9_\-]+)\][ \t\r]*")  # the usual `[evals.NAME]`, bare
+# An eval's header as `loads` reads it without tomllib: a bare name, TOML's own whitespace, one bracket.
+_EVAL_HEADER = re.compile(r"[ \t]*evals[ \t]*\.[ \t]*[A-Za-z0-9_\-]+[ \t]*\][ \t]*(?:#[^\n]*)?\r?")
+
+
 def header_kind(line: str) -> HeaderKind:
     """ "whole" | "other" | (eval name, is the eval's own table) | None (not a header), for a line after "["."""
+    plain = _PLAIN_HEADER.fullmatch(line)
+    if plain:
+        return (plain.group(1), True)
     m = HEADER.fullmatch(line)
     if not m:
         return None
