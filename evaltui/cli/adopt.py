@@ -36,6 +36,13 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_adopt(args: argparse.Namespace) -> int:
+    from evaltui.cli.basic import paused_gc
+
+    with paused_gc():
+        return _adopt(args)
+
+
+def _adopt(args: argparse.Namespace) -> int:
     start = Path(getattr(args, "repo", ".") or ".")
     root = find_root(start)
     dirs = []

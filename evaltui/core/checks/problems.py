@@ -16,10 +16,9 @@ from evaltui.core.checks.thresholds import (
     threshold_problems,
     threshold_results,
 )
-from evaltui.core.errors import Problem
-from evaltui.core.registry import endpoints
+from evaltui.core.errors import Problem, VersionSourceError
+from evaltui.core.registry import chains, endpoints, versions
 from evaltui.core.registry.model import Registry
-from evaltui.core.registry.overview import summarize
 
 if TYPE_CHECKING:
     from evaltui.core.history import Lineage
@@ -66,29 +65,35 @@ def version_problems(registry: Registry) -> list[Problem]:
         if p.severity == "error" and p.key and p.key.startswith(f"evals.{p.eval}.version_from")
     }
     problems = []
-    for s in summarize(registry, datasets=False):
-        name = s.name
-        if s.version_error is not None:
+    # The versions as `list` reads them (one parse per file: a family's tasks share their templates),
+    # without the files and chains a summary also gathers.
+    read = chains.Documents(versions.working_tree_reader(registry.root))
+    for name, ev in registry.evals.items():
+        try:
+            source, error = versions.resolve(ev, read).source, None
+        except VersionSourceError as exc:
+            source, error = "error", str(exc)
+        if error is not None:
             if name not in reported:
                 problems.append(
                     Problem(
                         "error",
                         "version-unresolvable",
-                        s.version_error,
+                        error,
                         file=registry.path.name,
-                        line=s.eval.line,
+                        line=ev.line,
                         key=f"evals.{name}.version_from",
                         eval=name,
                     )
                 )
-        elif s.version.source == "none":
+        elif source == "none":
             problems.append(
                 Problem(
                     "warning",
                     "no-version",
                     'no version: add `version = "1.0"` or `version_from` so changes can be told from bumps',
                     file=registry.path.name,
-                    line=s.eval.line,
+                    line=ev.line,
                     key=f"evals.{name}",
                     eval=name,
                 )
@@ -108,6 +113,10 @@ def lineage_problems(
     """
     from evaltui.core.history import since_last_bump
 
+    if baseline is None and lineage.since is not None:
+        # A lineage bounded by the baseline holds no commit before it: the baseline itself is
+        # all that can be covered (and it is a commit, or the lineage would not be bounded).
+        baseline = Baseline(registry.project.baseline, frozenset({lineage.since}))
     baseline = baseline if baseline is not None else read_baseline(registry)
     problems = []
     if baseline.problem:
@@ -201,16 +210,29 @@ def check_repository(registry: Registry, now: dt.datetime | None = None) -> list
     from evaltui.core import history
 
     now = now or dt.datetime.now(dt.timezone.utc)
-    lineage, error = history.try_load_lineage(registry)
+    # Nothing at or before the baseline is reported, so the history before it is not read, unless
+    # `fresh_eyes` needs every commit's author.
+    rot = registry.rotation
+    since = registry.project.baseline if rot is None or not rot.fresh_eyes else None
+    from evaltui.core.errors import GitError
+    from evaltui.core.history.pending import pending_by_eval, start_working_changes
+
+    try:
+        changes = start_working_changes(registry.root)  # `git status` runs while the lineage loads
+    except GitError:
+        changes = tuple
+    lineage, error = history.try_load_lineage(registry, since=since)
     extra = [Problem("warning", "no-history", f"git history not checked: {error}")] if error else []
     today = now.date()
     if registry.rotation is not None:
         from zoneinfo import ZoneInfo
 
         today = now.astimezone(ZoneInfo(registry.rotation.timezone)).date()
-    from evaltui.core.history.pending import pending_by_eval
-
-    problems = run_checks(registry, lineage, today=today, pending=pending_by_eval(registry)) + extra
+    try:
+        pending = pending_by_eval(registry, changes())
+    except GitError:
+        pending = {}  # the badge is a hint, not a gate
+    problems = run_checks(registry, lineage, today=today, pending=pending) + extra
     return sorted(problems, key=lambda p: (p.severity != "error", p.file or "", p.line or 0))
 
 
@@ -229,9 +251,6 @@ def current_thresholds(registry: Registry, runs: Sequence[RunSummary] | None = N
     if runs is None:
         runs = read_runs(registry.state_dir)
     # Only the versions of evals with a threshold and a run are read (a large registry stays quick).
-    from evaltui.core.errors import VersionSourceError
-    from evaltui.core.registry import versions
-
     read = versions.working_tree_reader(registry.root)
     current: dict[str, str | None] = {}
     for name in {r.eval for r in runs}:

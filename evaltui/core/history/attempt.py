@@ -21,11 +21,11 @@ class LineageAttempt(NamedTuple):
     error: str | None = None
 
 
-def try_load_lineage(registry: Registry, *, cache_dir: Path | None = None) -> LineageAttempt:
+def try_load_lineage(registry: Registry, *, cache_dir: Path | None = None, since: str | None = None) -> LineageAttempt:
     """`load_lineage` for callers that carry on without history: a user-caused failure becomes `error`."""
     if not is_repo(registry.root):
         return LineageAttempt(None)
     try:
-        return LineageAttempt(load_lineage(registry, cache_dir=cache_dir))
+        return LineageAttempt(load_lineage(registry, cache_dir=cache_dir, since=since))
     except EvaltuiError as exc:
         return LineageAttempt(None, str(exc))

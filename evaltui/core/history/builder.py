@@ -58,6 +58,7 @@ class Builder(WalkBack, AfterReplay):
         self.prekeys = {}
         self.keyed: set[str] = set()  # structured version files and what they include: read ahead
         self.notes: list[str] = []
+        self.left: set[str] = set()
         self.ever: set[str] = set()
         self.last_known: dict[str, object] = {}
         self.incremental = start is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 from evaltui.core import fsutil
 from evaltui.core.errors import GitError
 from evaltui.core.history.blobs import BlobReader
+from evaltui.core.history.bounded import bounded
 from evaltui.core.history.builder import Builder, NeedsFullBuild
 from evaltui.core.history.cache import BuildKey, CachedResult, Result, Store, read_result, save_result
 from evaltui.core.history.fastversions import VersionReader
@@ -40,8 +42,14 @@ if TYPE_CHECKING:
 # past a failing commit (`rebuild`), and a full replay of one log stream (`feed`).
 
 
-def load_lineage(registry: Registry, *, cache_dir: Path | None = None) -> Lineage:
+def load_lineage(registry: Registry, *, cache_dir: Path | None = None, since: str | None = None) -> Lineage:
     """Every eval's lineage and authorship at HEAD, from the cache when HEAD has not moved.
+
+    With `since` (a revision HEAD descends from, `[project] baseline`) and nothing cached, only
+    the commits after it are replayed, over the state it left (`bounded`): entries before it
+    are missing and authorship counts only the commits after it, which is all the lineage
+    problems need. Such a lineage (`source` "bounded") is never cached; when it cannot be
+    told apart from the full one's the full lineage is built instead.
 
     Never raises for the state of the repository: a missing repository, no commits, a shallow
     or partial clone become notes on the result.
@@ -49,13 +57,17 @@ def load_lineage(registry: Registry, *, cache_dir: Path | None = None) -> Lineag
     enabled = gc.isenabled()
     gc.disable()  # hundreds of thousands of small tuples: collection passes would only cost time
     try:
-        return _load(registry, Path(cache_dir) if cache_dir else _default_cache(registry.state_dir))
+        return _load(registry, Path(cache_dir) if cache_dir else _default_cache(registry.state_dir), since)
     finally:
         if enabled:
+            # Enabled as it is, the collector would first walk every object the build made (tens
+            # of milliseconds); moved aside and back, they join the oldest generation untouched.
+            gc.freeze()
             gc.enable()
+            gc.unfreeze()
 
 
-def _load(registry: Registry, cache_dir: Path) -> Lineage:
+def _load(registry: Registry, cache_dir: Path, since: str | None = None) -> Lineage:
     names = tuple(registry.evals)
     # Written behind: the lineage is returned once built, the cache written in a thread.
     store = Store(cache_dir, behind=True)
@@ -71,6 +83,15 @@ def _load(registry: Registry, cache_dir: Path) -> Lineage:
     identities = Identities(registry, repo.mailmap)
     live = (f"HEAD is detached at {repo.head[:10]}",) if repo.detached else ()
     key: BuildKey = (repo.head, repo.prefix, repo.shallow)
+    if since is not None and not cached:
+        try:
+            rows, base = bounded(registry.root, repo, since)
+        except (NeedsFullBuild, GitError):
+            pass
+        else:
+            store.close()  # nothing was written: a bounded lineage is never cached
+            lineage = materialize(rows["rows"], identities, names, live, repo.head, "bounded")
+            return dataclasses.replace(lineage, since=base)
     # Without a cache the whole history is read anyway: let git start walking at once.
     try:
         early = None if cached else _start_full(registry.root)

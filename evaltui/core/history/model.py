@@ -67,7 +67,8 @@ class Lineage:
     entries: dict[str, tuple[Entry, ...]]  # eval name -> its entries, newest first
     authorship: dict[str, Authorship]  # eval name -> who is attached to it
     notes: tuple[str, ...] = ()  # repository-level degradation notes (shallow, no commits, ...)
-    source: str = ""  # how it was built: "cache", "incremental", "rebuild" (cached log), "full", "" (none)
+    source: str = ""  # how it was built: "cache", "incremental", "rebuild" (cached log), "full", "bounded", "" (none)
+    since: str | None = None  # a "bounded" lineage: the baseline commit it starts at (its entries are there or after)
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from evaltui.core.errors import GitError
-from evaltui.core.history import git, is_repo
+from evaltui.core.history.gitcmd import finish, stream
+from evaltui.core.history.reads import is_repo
 from evaltui.core.registry.model import Registry
 
 
@@ -59,17 +60,39 @@ def parse_porcelain(raw: bytes) -> tuple[PendingFile, ...]:
 
 def working_changes(root: Path) -> tuple[PendingFile, ...]:
     """Every uncommitted change in the repository at `root` (empty outside a repository)."""
+    return start_working_changes(root)()
+
+
+def start_working_changes(root: Path) -> Callable[[], tuple[PendingFile, ...]]:
+    """`working_changes`, with git started now and read when the result is called for: `git status`
+    runs beside whatever the caller does meanwhile. `GitError` comes with the result."""
     if not is_repo(root):
-        return ()
-    raw = git(Path(root), "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+        return tuple
+    status = stream(
+        Path(root), "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", lazy_fetch=True
+    )
     # Porcelain paths are relative to the top of the repository; evals.toml may sit below it.
-    prefix = git(Path(root), "rev-parse", "--show-prefix").decode("utf-8", "surrogateescape").strip()
-    out = []
-    for change in parse_porcelain(raw):
-        if change.path.startswith(prefix):
-            old = change.old_path[len(prefix) :] if change.old_path and change.old_path.startswith(prefix) else None
-            out.append(PendingFile(change.path[len(prefix) :], change.change, change.staged, old))
-    return tuple(out)
+    where = stream(Path(root), "rev-parse", "--show-prefix", lazy_fetch=True)
+
+    def result() -> tuple[PendingFile, ...]:
+        outputs: list[bytes] = []
+        for proc, what in ((status, "status"), (where, "rev-parse")):
+            try:
+                outputs.append(proc.stdout.read())
+            except OSError:
+                outputs.append(b"")
+            code, message = finish(proc)
+            if code != 0:
+                raise GitError(f"git {what}: {message or f'exit {code}'}")
+        raw, prefix = outputs[0], outputs[1].decode("utf-8", "surrogateescape").strip()
+        out: list[PendingFile] = []
+        for change in parse_porcelain(raw):
+            if change.path.startswith(prefix):
+                old = change.old_path[len(prefix) :] if change.old_path and change.old_path.startswith(prefix) else None
+                out.append(PendingFile(change.path[len(prefix) :], change.change, change.staged, old))
+        return tuple(out)
+
+    return result
 
 
 def pending_by_eval(

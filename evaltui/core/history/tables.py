@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import re
-from typing import Any, Literal, NoReturn, TypeAlias
+from typing import Literal, TypeAlias
 
 from evaltui.core.compat import tomllib
 from evaltui.core.history.defs import EvalDef, def_from_table
-from evaltui.core.registry.tomlpos import split_dotted
-
-_HEADER = re.compile(
-    r"""\[?\s*((?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[A-Za-z0-9_\-]+)"""
-    r"""(?:\s*\.\s*(?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[A-Za-z0-9_\-]+))*)\s*\]\]?\s*(?:#.*)?"""
-)
-_ROOT_EVALS = re.compile(r"""(?m)^\s*["']?evals["']?\s*[.=]""")
+from evaltui.core.registry.tomlsplit import ROOT_EVALS, HeaderKind, SimpleLine, header_kind, read_table, recall
 
 Defs: TypeAlias = dict[str, EvalDef]  # eval name -> definition, for one evals.toml
 Part: TypeAlias = tuple[str, EvalDef | None]  # (eval name, definition), or ("", None) for another table
-# What a line after "[" is: "whole" (only the full parser can read it), "other" (not an eval's
-# table), (eval name, whether it is the eval's own table), or None (not a header).
-HeaderKind: TypeAlias = Literal["whole", "other"] | tuple[str, bool] | None
-# A `key = value` line read as JSON: (key, value), True for a blank or comment line, None otherwise.
-SimpleLine: TypeAlias = tuple[str, object] | Literal[True] | None
 
 
 class Tables:
@@ -108,7 +95,7 @@ class Tables:
         if b'"""' in text or b"'''" in text:
             return None
         parts = (b"\n" + text).split(b"\n[")
-        if _ROOT_EVALS.search(parts[0].decode("utf-8", "replace")):
+        if ROOT_EVALS.search(parts[0].decode("utf-8", "replace")):
             return None
         parts = parts[1:]
         hits: list[Part | None] = list(map(self._parts.get, parts))
@@ -133,18 +120,23 @@ class Tables:
     def _part(self, part: bytes) -> Part | None:
         """Remember one new part when it is a whole table; None when it needs the full parser."""
         text = part.decode("utf-8", "replace")
+        known = recall(text)  # the registry may have just read the same text
+        if known is not None:
+            hit: Part = (known.name, def_from_table(known.table))
+            self._parts[part] = hit
+            return hit
         end = text.find("\n")
         line = text if end < 0 else text[:end]
         kind: HeaderKind | Literal[False] = self._headers.get(line, False)
         if kind is False:
-            kind = self._headers[line] = _header_kind(line)
+            kind = self._headers[line] = header_kind(line)
         if kind == "other":
-            hit: Part = ("", None)
+            hit = ("", None)
             self._parts[part] = hit
             return hit
         if kind is None or kind == "whole" or not kind[1]:
             return None
-        table = _read_table([text], kind[0], self._lines)
+        table = read_table([text], kind[0], self._lines)
         if table is False:
             return None
         hit = (kind[0], def_from_table(table) if table is not None else None)
@@ -153,7 +145,7 @@ class Tables:
 
     def _group_or_whole(self, content: bytes) -> Defs | None:
         text = content.decode("utf-8", "replace")
-        if '"""' in text or "'''" in text or _ROOT_EVALS.search(("\n" + text).split("\n[", 1)[0]):
+        if '"""' in text or "'''" in text or ROOT_EVALS.search(("\n" + text).split("\n[", 1)[0]):
             return self._whole(text)
         found = self._group(("\n" + text).split("\n[")[1:])
         return self._whole(text) if found is None else found
@@ -166,7 +158,7 @@ class Tables:
             line = part if end < 0 else part[:end]
             kind: HeaderKind | Literal[False] = self._headers.get(line, False)
             if kind is False:
-                kind = self._headers[line] = _header_kind(line)
+                kind = self._headers[line] = header_kind(line)
             if kind is None:  # not a header: a line of an array that starts with "["
                 if current is not None:
                     current.append(part)
@@ -181,7 +173,7 @@ class Tables:
             key = "\n[".join(pieces)
             found: EvalDef | Literal[False] | None = self._pieces.get(key, False)
             if found is False:
-                table = _read_table(pieces, name)
+                table = read_table(pieces, name)
                 if table is False:
                     return None
                 found = self._pieces[key] = def_from_table(table) if table is not None else None
@@ -230,118 +222,3 @@ def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
         else:
             hi = mid - 1
     return lo
-
-
-_KEY_VALUE = re.compile(r"([A-Za-z0-9_\-]+)[ \t]*=[ \t]*(.*)")
-
-
-def _no_constant(name: str) -> NoReturn:
-    raise ValueError(name)  # JSON's NaN and Infinity are not TOML
-
-
-_JSON = json.JSONDecoder(strict=True, parse_constant=_no_constant)
-
-
-def _read_table(
-    pieces: list[str], name: str, memo: dict[str, SimpleLine] | None = None
-) -> dict[str, Any] | Literal[False] | None:
-    """The `[evals.NAME]` table from its text; False when that text is not valid TOML.
-
-    Simple `key = value` lines whose value is also JSON (strings, numbers, booleans, flat
-    arrays) are read with the C JSON decoder, once per distinct line; anything else goes to
-    tomllib. Values may be shared between tables: nothing here or later mutates them.
-    """
-    if len(pieces) == 1:
-        memo = {} if memo is None else memo
-        table: dict[str, Any] = {}
-        lines = pieces[0].split("\n")
-        i, n = 1, len(lines)
-        while i < n:
-            line = lines[i]
-            i += 1
-            item: SimpleLine | Literal[False] = memo.get(line, False)
-            if item is False:
-                item = memo[line] = _simple_line(line)
-            if item is None:
-                # `key = [` with one plain value a line (as `adopt` writes `paths`).
-                m = _ARRAY_START.fullmatch(line)
-                if m is None:
-                    break
-                values: list[object] = []
-                while i < n and lines[i].strip() != "]":
-                    value = _element(lines[i])
-                    if value is None:
-                        break
-                    values.append(value[0])
-                    i += 1
-                if i >= n or lines[i].strip() != "]":
-                    break
-                i += 1
-                item = (m.group(1), values)
-            if item is True:
-                continue
-            if item[0] in table:
-                break
-            table[item[0]] = item[1]
-        else:
-            return table
-    try:
-        doc = tomllib.loads("[" + "\n[".join(pieces))
-    except tomllib.TOMLDecodeError:
-        return False
-    found = doc.get("evals", {}).get(name)
-    return found if isinstance(found, dict) else None
-
-
-def _simple_line(line: str) -> SimpleLine:
-    """(key, value) for a simple line, True for a blank or comment line, None for anything else."""
-    line = line.strip()
-    if not line or line[0] == "#":
-        return True
-    m = _KEY_VALUE.fullmatch(line)
-    if m is None or "\\/" in line:
-        return None
-    try:
-        value, end = _JSON.raw_decode(m.group(2))
-    except ValueError:
-        return None
-    rest = m.group(2)[end:].lstrip()
-    if (rest and rest[0] != "#") or not _plain(value):
-        return None
-    return (m.group(1), value)
-
-
-_ARRAY_START = re.compile(r"[ \t]*([A-Za-z0-9_\-]+)[ \t]*=[ \t]*\[[ \t]*")
-
-
-def _element(line: str) -> tuple[object] | None:
-    """The value of one line of a multi-line array (`"text",`), when it is a plain JSON-readable one."""
-    text = line.strip()
-    if not text or text[0] not in '"-0123456789' or "\\/" in text:
-        return None
-    try:
-        value, end = _JSON.raw_decode(text)
-    except ValueError:
-        return None
-    if text[end:].strip() not in ("", ",") or not isinstance(value, (str, int, float)) or isinstance(value, bool):
-        return None
-    return (value,)
-
-
-def _plain(value: object) -> bool:
-    if isinstance(value, list):
-        return all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value)
-    return isinstance(value, (str, int, float, bool))
-
-
-def _header_kind(line: str) -> HeaderKind:
-    """ "whole" | "other" | (eval name, is the eval's own table) | None (not a header), for a line after "["."""
-    m = _HEADER.fullmatch(line)
-    if not m:
-        return None
-    keys = split_dotted(m.group(1))
-    if not keys or keys[0] != "evals":
-        return "other"
-    if len(keys) == 1 or line.startswith("["):  # [evals] or [[evals.x]]: leave it to the full parser
-        return "whole"
-    return (keys[1], len(keys) == 2)

@@ -22,6 +22,9 @@ class WalkBack:
     copies: CopyAnswers
     prekeys: dict[tuple[str, Spec], BlobKey]  # version keys made by the walk back, one per (blob, spec)
     notes: list[str]
+    # The paths still followed when the records ran out (at the first record), for a build
+    # that starts at a baseline to tell whether git has anything older for them.
+    left: set[str]
 
     def prehistory(self) -> None:
         """Commits to an eval's files from before it was in evals.toml, as `git log --follow` finds them.
@@ -161,6 +164,7 @@ class WalkBack:
                 if staying:
                     tracked[new] = staying
                 tracked.setdefault(source, []).extend(t for t in tokens if t in moving)
+        self.left = set(tracked)
         return hits, asks
 
     def _prepend(self, name: str, found: list[Hit]) -> None:

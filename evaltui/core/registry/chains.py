@@ -21,6 +21,8 @@ class Documents:
         self.read = read
         self.parsed: dict[tuple[str, str | None], Any] = {}
         self.raw: dict[str, bytes | None] = {}
+        self.included: dict[tuple[str, str | None], tuple[str, ...]] = {}
+        self.keys: dict[tuple[str, str | None, str], VersionInfo | KeyMissing] = {}
 
     def __call__(self, path: str) -> bytes | None:
         """The raw file, read once: a `Documents` is a reader too."""
@@ -39,7 +41,30 @@ class Documents:
                 self.parsed[key] = exc
         found = self.parsed[key]
         if isinstance(found, VersionSourceError):
-            raise found
+            raise found.with_traceback(None)
+        return found
+
+    def includes(self, path: str, declared: str | None, doc: Any) -> tuple[str, ...]:
+        """`includes_of` the document `load(path, declared)` returned, worked out once."""
+        key = (path, declared)
+        found = self.included.get(key)
+        if found is None:
+            found = self.included[key] = includes_of(doc, path)
+        return found
+
+    def at(self, path: str, declared: str | None, doc: Any, dotted: str) -> VersionInfo:
+        """`at_key` on the document `load(path, declared)` returned, worked out once (a template's
+        version is looked up for every task that includes it)."""
+        key = (path, declared, dotted)
+        found = self.keys.get(key)
+        if found is None:
+            try:
+                found = at_key(doc, dotted_parts(dotted, path), dotted, path)
+            except KeyMissing as exc:
+                found = exc
+            self.keys[key] = found
+        if isinstance(found, KeyMissing):
+            raise found.with_traceback(None)
         return found
 
 
@@ -87,7 +112,7 @@ def from_chain(read: Reader | Documents, path: str, dotted: str, declared: str |
     stop with an error naming the files.
     """
     docs = read if isinstance(read, Documents) else Documents(read)
-    parts = dotted_parts(dotted, path)
+    dotted_parts(dotted, path)  # an invalid key fails before any file is read
     first_missing: KeyMissing | None = None
     seen: list[str] = []
     stack: list[tuple[str, str | None]] = [(path, None)]
@@ -100,21 +125,22 @@ def from_chain(read: Reader | Documents, path: str, dotted: str, declared: str |
         if _escapes(current):
             raise VersionSourceError(f"{by}: include {current!r} leaves the repository")
         seen.append(current)
-        doc = docs.load(current, declared if current == path else None)
+        fmt = declared if current == path else None
+        doc = docs.load(current, fmt)
         if doc is _ABSENT:
             raise VersionSourceError(
                 f"{path}: file not found" if by is None else f"{by}: includes {current!r}, which does not exist"
             )
         try:
-            return at_key(doc, parts, dotted, current)
+            return docs.at(current, fmt, doc, dotted)
         except KeyMissing as exc:
             first_missing = first_missing or exc
         # The last include overrides the ones before it, so it is searched first.
-        stack.extend((inc, current) for inc in includes_of(doc, current))
+        stack.extend((inc, current) for inc in docs.includes(current, fmt, doc))
     assert first_missing is not None
     if len(seen) > 1:
         raise KeyMissing(f"{first_missing} (nor in the files it includes: {', '.join(seen[1:])})")
-    raise first_missing
+    raise first_missing.with_traceback(None)
 
 
 def include_chain(read: Reader | Documents, path: str, declared: str | None = None) -> tuple[str, ...]:
@@ -129,13 +155,14 @@ def include_chain(read: Reader | Documents, path: str, declared: str | None = No
         current = stack.pop()
         if current in out or _escapes(current):
             continue
+        fmt = declared if current == path else None
         try:
-            doc = docs.load(current, declared if current == path else None)
+            doc = docs.load(current, fmt)
         except VersionSourceError:
             out.append(current)
             continue
         if doc is _ABSENT:
             continue
         out.append(current)
-        stack.extend(includes_of(doc, current))
+        stack.extend(docs.includes(current, fmt, doc))
     return tuple(out)

@@ -17,6 +17,7 @@ from typing import Any
 from evaltui.core import fsutil
 from evaltui.core.compat import tomllib
 from evaltui.core.errors import Problem
+from evaltui.core.registry import tomlsplit
 from evaltui.core.registry.modelrules import ModelRules
 from evaltui.core.registry.records import (
     EVAL_KEYS,
@@ -41,7 +42,7 @@ class SchemaReader(ModelRules, RotationRules):
 
     def run(self) -> Registry:
         try:
-            doc = tomllib.loads(self.text)
+            doc = tomlsplit.loads(self.text)
         except tomllib.TOMLDecodeError as exc:
             line, col, message = syntax_error(self.text, exc)
             self.problems.append(

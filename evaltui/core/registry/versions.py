@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import difflib
+import errno
 import math
 import os
 from collections.abc import Callable
@@ -347,9 +348,18 @@ def working_tree_reader(root: Path) -> Reader:
                     real = fsutil.inside(root, folder) if folder else Path(os.path.realpath(root))
                     folders[folder] = str(real) if real is not None else None
                 inside = folders[folder]
-                candidate = os.path.join(inside, name) if inside is not None else None
-                # Only a symlinked file can lead elsewhere once its folder is known to be inside.
-                target = Path(candidate) if candidate and not os.path.islink(candidate) else fsutil.inside(root, path)
+                if inside is None:
+                    return None
+                candidate = os.path.join(inside, name)
+                # Only a symlinked file can lead elsewhere once its folder is known to be inside:
+                # opened without following links, a link fails and is resolved and checked below.
+                if _NOFOLLOW:
+                    try:
+                        return _read_fd(os.open(candidate, os.O_RDONLY | _NOFOLLOW))
+                    except OSError as exc:
+                        if exc.errno != errno.ELOOP:
+                            return None
+                target = Path(candidate) if not os.path.islink(candidate) else fsutil.inside(root, path)
             if target is None:
                 return None
             with open(target, "rb") as fh:
@@ -358,3 +368,19 @@ def working_tree_reader(root: Path) -> Reader:
             return None
 
     return read
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def _read_fd(fd: int) -> bytes:
+    """A whole file from an open descriptor, closed after (leaner than a buffered file object)."""
+    try:
+        chunks: list[bytes] = []
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+    finally:
+        os.close(fd)

@@ -53,20 +53,29 @@ class Scan:
 
 def walk(root: Path, dirs: list[str], suffixes: tuple[str, ...]) -> Iterator[str]:
     """Files under `dirs` (relative to `root`) ending in one of `suffixes`, sorted, repository-relative."""
-    found: set[str] = set()
+    return (path for path in _listing(root, dirs) if path.endswith(suffixes))
+
+
+# The files under the scanned folders, walked once for all the harnesses during a `scan`.
+_LISTINGS: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+
+
+def _listing(root: Path, dirs: list[str]) -> list[str]:
+    key = (str(root), tuple(dirs))
+    found = _LISTINGS.get(key)
+    if found is not None:
+        return found
+    paths: set[str] = set()
     for d in dirs:
         base = root / d
         if base.is_file():
-            if base.name.endswith(suffixes):
-                found.add(Path(os.path.relpath(base, root)).as_posix())
+            paths.add(Path(os.path.relpath(base, root)).as_posix())
             continue
         for folder, subdirs, files in os.walk(base):
             subdirs[:] = [s for s in subdirs if s not in _SKIP_DIRS and not s.startswith(".")]
             rel = Path(os.path.relpath(folder, root)).as_posix()
-            for name in files:
-                if name.endswith(suffixes):
-                    found.add(name if rel == "." else f"{rel}/{name}")
-    return iter(sorted(found))
+            paths.update(files if rel == "." else (f"{rel}/{name}" for name in files))
+    return _LISTINGS.setdefault(key, sorted(paths))
 
 
 def registry_name(raw: str) -> str:
@@ -114,9 +123,13 @@ def scan(
     }
     result = Scan()
     candidates: list[Candidate] = []
-    for name, scanner in scanners.items():
-        if harness in ("auto", name):
-            candidates += scanner(root, dirs, result.skipped)
+    _LISTINGS.clear()
+    try:
+        for name, scanner in scanners.items():
+            if harness in ("auto", name):
+                candidates += scanner(root, dirs, result.skipped)
+    finally:
+        _LISTINGS.clear()
     if only:
         candidates = [
             c

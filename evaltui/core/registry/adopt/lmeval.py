@@ -22,6 +22,7 @@ def scan(root: Path, dirs: list[str], skipped: list[str]) -> list[Candidate]:
     inline task tables of a group config. Group configs that only name other tasks add nothing."""
     docs = chains.Documents(working_tree_reader(root))
     modules: dict[str, list[str]] = {}  # a file -> its `!function` modules (templates are shared by many tasks)
+    exists: dict[str, bool] = {}  # a module's file -> whether it is there
     out: list[Candidate] = []
     for path in walk(root, dirs, (".yaml", ".yml")):
         try:
@@ -34,7 +35,7 @@ def scan(root: Path, dirs: list[str], skipped: list[str]) -> list[Candidate]:
             continue  # a template, a group that names its tasks elsewhere, or not lm-eval at all
         task = doc["task"]
         if isinstance(task, str) and task.strip():
-            out.append(_candidate(root, docs, modules, path, task.strip(), VERSION_KEY))
+            out.append(_candidate(root, docs, modules, exists, path, task.strip(), VERSION_KEY))
         elif isinstance(task, list):
             group = "group" in doc
             for i, item in enumerate(task):
@@ -42,9 +43,11 @@ def scan(root: Path, dirs: list[str], skipped: list[str]) -> list[Candidate]:
                 # use of that task, not a new one; a definition says where its data comes from.
                 if isinstance(item, dict) and isinstance(item.get("task"), str) and _defines(item):
                     key = f"task.{i}.{VERSION_KEY}"
-                    out.append(_candidate(root, docs, modules, path, item["task"].strip(), key, fallback=VERSION_KEY))
+                    out.append(
+                        _candidate(root, docs, modules, exists, path, item["task"].strip(), key, fallback=VERSION_KEY)
+                    )
                 elif isinstance(item, str) and not group:
-                    out.append(_candidate(root, docs, modules, path, item.strip(), VERSION_KEY))
+                    out.append(_candidate(root, docs, modules, exists, path, item.strip(), VERSION_KEY))
     return out
 
 
@@ -56,6 +59,7 @@ def _candidate(
     root: Path,
     docs: chains.Documents,
     modules: dict[str, list[str]],
+    exists: dict[str, bool],
     path: str,
     task: str,
     key: str,
@@ -65,7 +69,7 @@ def _candidate(
     for file in list(files):
         found = modules.get(file)
         if found is None:
-            found = modules[file] = function_modules(docs(file) or b"", file, root)
+            found = modules[file] = function_modules(docs(file) or b"", file, root, exists)
         files += [f for f in found if f not in files]
     table: dict[str, Any] = {"description": f"lm-eval task {task}"}
     info = None
@@ -88,13 +92,21 @@ def _candidate(
     return Candidate(HARNESS, task, path, table)
 
 
-def function_modules(content: bytes, path: str, root: Path) -> list[str]:
-    """The `.py` files of the `!function module.fn` tags in `content` (modules relative to its folder)."""
+def function_modules(content: bytes, path: str, root: Path, exists: dict[str, bool] | None = None) -> list[str]:
+    """The `.py` files of the `!function module.fn` tags in `content` (modules relative to its folder).
+
+    `exists` remembers which files were found (a family's tasks name the same module)."""
     found = []
     folder = posixpath.dirname(path)
+    exists = {} if exists is None else exists
     for m in _FUNCTION_TAG.finditer(content):
         module = m.group(1).decode().rsplit(".", 1)[0]
         rel = posixpath.normpath(posixpath.join(folder, module.replace(".", "/") + ".py"))
-        if not rel.startswith("../") and rel not in found and (root / rel).is_file():
+        if rel.startswith("../") or rel in found:
+            continue
+        there = exists.get(rel)
+        if there is None:
+            there = exists[rel] = (root / rel).is_file()
+        if there:
             found.append(rel)
     return found

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from tomlkit.exceptions import TOMLKitError
 
 from evaltui.core import fsutil
 from evaltui.core.compat import tomllib
+from evaltui.core.registry import tomlsplit
 from evaltui.core.registry.adopt import Adopted, AdoptError
 from evaltui.core.registry.model import FILENAME
 
@@ -52,7 +54,7 @@ def snippet(name: str, values: dict[str, Any]) -> str:
     Assembled line by line: a tomlkit table built item by item costs three times as much,
     which shows on a tree of thousands of tasks.
     """
-    lines = [f"[evals.{tomlkit.key(name).as_string()}]"]
+    lines = [f"[evals.{_key(name)}]"]
     for key, value in values.items():
         if isinstance(value, list):
             if not value:
@@ -76,13 +78,21 @@ def snippet(name: str, values: dict[str, Any]) -> str:
 
 @functools.lru_cache(maxsize=64)
 def _key(key: str) -> str:
-    """A key as tomlkit writes it: the same few keys come back in every table."""
-    return tomlkit.key(key).as_string()
+    """A key as tomlkit writes it: bare when it can be (the same few keys come back in every table)."""
+    return key if _BARE.fullmatch(key) else tomlkit.key(key).as_string()
+
+
+_BARE = re.compile(r"[A-Za-z0-9_\-]+")
+
+
+_PLAIN = re.compile(r"[ !#-\[\]-~]*")  # printable ASCII but `"` and `\`: nothing for tomlkit to escape
 
 
 @functools.lru_cache(maxsize=8192)
 def _string(value: str) -> str:
-    """A string value as tomlkit writes it."""
+    """A string value as tomlkit writes it (a basic string; quoted as it is when nothing needs escaping)."""
+    if _PLAIN.fullmatch(value):
+        return f'"{value}"'
     return tomlkit.item(value).as_string()
 
 
@@ -115,7 +125,7 @@ def merge(path: Path, adopted: list[Adopted], baseline: str | None) -> Merge:
     # Whether the tables fit the document depends on their headers alone (a name defined twice,
     # or under a key that is not a table): each body is tomlkit's rendering of distinct keys.
     try:
-        tomllib.loads("\n\n".join([head, *(t[: t.index("\n")] for t in tables)]))
+        tomlsplit.loads("\n\n".join([head, *(t[: t.index("\n")] for t in tables)]))
     except tomllib.TOMLDecodeError as exc:  # e.g. an [evals.NAME] defined by hand under another table
         raise AdoptError(f"{FILENAME}: adding the tables would make it invalid ({exc}); nothing was written") from None
     return Merge(text, shown, str(before) if before is not None else None)

@@ -1,0 +1,240 @@
+"""evals.toml read table by table: plain `[evals.NAME]` tables with the C JSON decoder, the rest with tomllib.
+
+A registry of thousands of evals is thousands of small tables of `key = "text"` lines and
+arrays of paths; tomllib, written in Python, spends most of a check reading them. Here the
+text is cut at lines that start with "[", each plain eval table is read line by line (a line
+whose value is also JSON, read once per distinct line; a multi-line array of such values),
+and everything else goes to tomllib in one piece. Whatever could read differently (multi-line
+strings, indented headers, sub-tables, control characters, a table twice) takes the
+whole-file parse, so the result always equals `tomllib.loads`, errors included.
+
+The history reads the same text again (evals.toml at HEAD): the tables of the last document
+read here are remembered by their text (`recall`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Literal, NamedTuple, NoReturn, TypeAlias
+
+from evaltui.core.compat import tomllib
+from evaltui.core.registry.tomlpos import split_dotted
+
+HEADER = re.compile(
+    r"""\[?\s*((?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[A-Za-z0-9_\-]+)"""
+    r"""(?:\s*\.\s*(?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[A-Za-z0-9_\-]+))*)\s*\]\]?\s*(?:#.*)?"""
+)
+ROOT_EVALS = re.compile(r"""(?m)^\s*["']?evals["']?\s*[.=]""")
+# Text the line reader must not see: a header or array line after indentation, a control
+# character other than tab and line ends, a carriage return without its line feed.
+_UNUSUAL = re.compile(r"\n[ \t]+\[|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
+
+# What a line after "[" is: "whole" (only the full parser can read it), "other" (not an eval's
+# table), (eval name, whether it is the eval's own table), or None (not a header).
+HeaderKind: TypeAlias = Literal["whole", "other"] | tuple[str, bool] | None
+# A `key = value` line read as JSON: (key, value), True for a blank or comment line, None otherwise.
+SimpleLine: TypeAlias = tuple[str, object] | Literal[True] | None
+
+_LAST: dict[str, Recalled] = {}  # the text of each eval table of the last document -> its name and table
+
+
+class Recalled(NamedTuple):
+    """An eval table of the last document read: its name and what it holds."""
+
+    name: str
+    table: dict[str, Any]
+
+
+def recall(part: str) -> Recalled | None:
+    """The eval table read from exactly this text (without its "["), if the last document had it."""
+    return _LAST.get(part)
+
+
+def loads(text: str) -> dict[str, Any]:
+    """`tomllib.loads(text)`, faster on a registry of many plain eval tables; `TOMLDecodeError` alike."""
+    doc = _split_loads(text) if '"""' not in text and "'''" not in text and not _UNUSUAL.search(text) else None
+    return doc if doc is not None else tomllib.loads(text)
+
+
+def _split_loads(text: str) -> dict[str, Any] | None:
+    parts = ("\n" + text).split("\n[")
+    others = [parts[0]]
+    evals: dict[str, dict[str, Any]] = {}
+    first_eval = None  # how many other parts come before the first eval table
+    memo: dict[str, SimpleLine] = {}
+    elements: dict[str, tuple[object, bool] | None] = {}
+    headers: dict[str, HeaderKind] = {}
+    remembered: dict[str, Recalled] = {}
+    for part in parts[1:]:
+        end = part.find("\n")
+        line = part if end < 0 else part[:end]
+        kind: HeaderKind | Literal[False] = headers.get(line, False)
+        if kind is False:
+            kind = headers[line] = header_kind(line)
+        if kind == "other":
+            others.append("[" + part)
+            continue
+        if not isinstance(kind, tuple) or not kind[1] or not _EVAL_HEADER.fullmatch(line):
+            return None  # not a header, [evals] itself, a table inside an eval's, or a name to quote
+        name = kind[0]
+        table = read_table([part], name, memo, strict=True, elements=elements)
+        if not isinstance(table, dict) or name in evals:
+            return None
+        evals[name] = table
+        remembered[part] = Recalled(name, table)
+        if first_eval is None:
+            first_eval = len(others)
+    try:
+        doc: dict[str, Any] = tomllib.loads("\n".join(others))
+        if "evals" in doc:
+            return None
+        if first_eval is not None:
+            # "evals" goes where tomllib puts it: after the keys the text defines before its first table.
+            before = tomllib.loads("\n".join(others[:first_eval]))
+            doc = {**{k: doc[k] for k in before}, "evals": evals, **{k: v for k, v in doc.items() if k not in before}}
+    except tomllib.TOMLDecodeError:
+        return None  # the whole-file parse words the error
+    _LAST.clear()
+    _LAST.update(remembered)
+    return doc
+
+
+_PLAIN_HEADER = re.compile(r"evals\.([A-Za-z0-9_\-]+)\][ \t\r]*")  # the usual `[evals.NAME]`, bare
+# An eval's header as `loads` reads it without tomllib: a bare name, TOML's own whitespace, one bracket.
+_EVAL_HEADER = re.compile(r"[ \t]*evals[ \t]*\.[ \t]*[A-Za-z0-9_\-]+[ \t]*\][ \t]*(?:#[^\n]*)?\r?")
+
+
+def header_kind(line: str) -> HeaderKind:
+    """ "whole" | "other" | (eval name, is the eval's own table) | None (not a header), for a line after "["."""
+    plain = _PLAIN_HEADER.fullmatch(line)
+    if plain:
+        return (plain.group(1), True)
+    m = HEADER.fullmatch(line)
+    if not m:
+        return None
+    keys = split_dotted(m.group(1))
+    if not keys or keys[0] != "evals":
+        return "other"
+    if len(keys) == 1 or line.startswith("["):  # [evals] or [[evals.x]]: leave it to the full parser
+        return "whole"
+    return (keys[1], len(keys) == 2)
+
+
+_KEY_VALUE = re.compile(r"([A-Za-z0-9_\-]+)[ \t]*=[ \t]*(.*)")
+_ARRAY_START = re.compile(r"[ \t]*([A-Za-z0-9_\-]+)[ \t]*=[ \t]*\[[ \t]*\r?")
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise ValueError(name)  # JSON's NaN and Infinity are not TOML
+
+
+_JSON = json.JSONDecoder(strict=True, parse_constant=_no_constant)
+
+
+def read_table(
+    pieces: list[str],
+    name: str,
+    memo: dict[str, SimpleLine] | None = None,
+    *,
+    strict: bool = False,
+    elements: dict[str, tuple[object, bool] | None] | None = None,
+) -> dict[str, Any] | Literal[False] | None:
+    """The `[evals.NAME]` table from its text; False when that text is not valid TOML.
+
+    Simple `key = value` lines whose value is also JSON (strings, numbers, booleans, flat
+    arrays) are read with the C JSON decoder, once per distinct line; anything else goes to
+    tomllib (with `strict`: None instead, for the caller's whole-file parse). Values may be
+    shared between tables: nothing here or later mutates them.
+    """
+    if len(pieces) == 1:
+        memo = {} if memo is None else memo
+        elements = {} if elements is None else elements  # a path shared by many tables is read once
+        table: dict[str, Any] = {}
+        lines = pieces[0].split("\n")
+        i, n = 1, len(lines)
+        while i < n:
+            line = lines[i]
+            i += 1
+            item: SimpleLine | Literal[False] = memo.get(line, False)
+            if item is False:
+                item = memo[line] = simple_line(line)
+            if item is None:
+                # `key = [` with one plain value a line (as `adopt` writes `paths`).
+                m = _ARRAY_START.fullmatch(line)
+                if m is None:
+                    break
+                values: list[object] = []
+                comma = True  # TOML separates the values with commas; the last may have one too
+                while i < n and lines[i].strip(" \t\r") != "]":
+                    text = lines[i]
+                    value = elements[text] if text in elements else elements.setdefault(text, element(text))
+                    if value is None or not comma:
+                        break
+                    values.append(value[0])
+                    comma = value[1]
+                    i += 1
+                if i >= n or lines[i].strip(" \t\r") != "]":
+                    break
+                i += 1
+                item = (m.group(1), values)
+            if item is True:
+                continue
+            if item[0] in table:
+                break
+            table[item[0]] = item[1]
+        else:
+            return table
+    if strict:
+        return None
+    try:
+        doc = tomllib.loads("[" + "\n[".join(pieces))
+    except tomllib.TOMLDecodeError:
+        return False
+    found = doc.get("evals", {}).get(name)
+    return found if isinstance(found, dict) else None
+
+
+def _decodable(text: str) -> bool:
+    # JSON reads `\/` and lone surrogates (`\ud800`), TOML refuses them; DEL must be escaped in TOML.
+    return "\\/" not in text and "\\ud" not in text.lower() and "\x7f" not in text
+
+
+def simple_line(line: str) -> SimpleLine:
+    """(key, value) for a simple line, True for a blank or comment line, None for anything else."""
+    line = line.strip(" \t\r")
+    if not line or line[0] == "#":
+        return True
+    m = _KEY_VALUE.fullmatch(line)
+    if m is None or not _decodable(line):
+        return None
+    try:
+        value, end = _JSON.raw_decode(m.group(2))
+    except ValueError:
+        return None
+    rest = m.group(2)[end:].lstrip(" \t")
+    if (rest and rest[0] != "#") or not _plain(value):
+        return None
+    return (m.group(1), value)
+
+
+def element(line: str) -> tuple[object, bool] | None:
+    """The value of one line of a multi-line array (`"text",`) and whether a comma follows it, when
+    it is a plain JSON-readable one."""
+    text = line.strip(" \t\r")
+    if not text or text[0] not in '"-0123456789' or not _decodable(text):
+        return None
+    try:
+        value, end = _JSON.raw_decode(text)
+    except ValueError:
+        return None
+    rest = text[end:].strip(" \t")
+    if rest not in ("", ",") or not isinstance(value, (str, int, float)) or isinstance(value, bool):
+        return None
+    return (value, rest == ",")
+
+
+def _plain(value: object) -> bool:
+    if isinstance(value, list):
+        return all(isinstance(v, (str, int, float)) and not isinstance(v, bool) for v in value)
+    return isinstance(value, (str, int, float, bool))
