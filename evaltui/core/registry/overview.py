@@ -10,8 +10,8 @@ from typing import Any
 
 from evaltui.core.errors import VersionSourceError
 from evaltui.core.fsutil import atomic_write, cache_dir
-from evaltui.core.registry import chains, versions
-from evaltui.core.registry.model import Eval, Registry, load_registry
+from evaltui.core.registry import chains, regcache, versions
+from evaltui.core.registry.model import Eval, Registry, read_registry_text
 
 
 @dataclass(frozen=True)
@@ -171,10 +171,23 @@ def summarize(registry: Registry, *, datasets: bool = True, memo: Path | None = 
 
 
 def load_overview(root: Path) -> tuple[Registry, tuple[EvalSummary, ...]]:
-    """Registry (not strict: problems ride along) and list summaries; `RegistryError` if unreadable."""
-    registry = load_registry(root, strict=False)
+    """Registry (not strict: problems ride along) and list summaries; `RegistryError` if unreadable.
+
+    A repository at rest is answered from the previous start's read (`regcache`), kept while
+    every file it looked at is unchanged.
+    """
+    root = Path(root).resolve()
+    text = read_registry_text(root)
+    cache = regcache.OverviewCache(root, text)
+    kept = cache.load()
+    if kept is not None:
+        return kept
+    noted = regcache.parse_noting(root, text)
+    registry = noted.registry
     try:
         memo = cache_dir(registry.state_dir) / "versions.json"
     except OSError:
         memo = None  # a read-only checkout: read every version afresh
-    return registry, summarize(registry, datasets=False, memo=memo)
+    summaries = summarize(registry, datasets=False, memo=memo)
+    cache.save(noted, summaries, memo)
+    return registry, summaries
