@@ -193,7 +193,9 @@ class EvalTable(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         if self._announce:  # a frame is being composed with this table in it: say so once it is out
             self._announce = False
-            self.post_message(self.Painted(self))
+            # Made in the table's own turn: a message made while the screen composes would be the
+            # screen's, and would stop bubbling there.
+            self.call_next(lambda: self.post_message(self.Painted(self)))
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
         base = self.rich_style
