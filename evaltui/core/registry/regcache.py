@@ -57,14 +57,14 @@ class Noted(NamedTuple):
 
     registry: Registry
     paths: frozenset[str]  # repository paths whose kind the schema read
-    globs: tuple[str, ...]  # the glob patterns it expanded
+    listings: dict[str, list[str]]  # each glob pattern it expanded -> the files that matched
 
 
 def parse_noting(root: Path, text: str) -> Noted:
     """`parse_registry(text, root)` (files checked), with the paths and globs the check read."""
     reader = SchemaReader(text.removeprefix("\ufeff"), root, FILENAME, True)
     registry = reader.run()
-    return Noted(registry, frozenset(reader.looked_at), tuple(reader.listings))
+    return Noted(registry, frozenset(reader.looked_at), reader.listings)
 
 
 def stamp(path: str) -> Stamp:
@@ -195,7 +195,7 @@ def inputs(root: Path, noted: Noted, summaries: Iterable[EvalSummary]) -> list[s
     for summary in summaries:
         files.update(summary.files)
     folders: set[str] = set()
-    for pattern in noted.globs:
+    for pattern in noted.listings:
         prefix, rest = glob_split(pattern)
         folders.add(prefix)
         if "/" in rest:  # matched below the first folder: every folder under it may be listed
@@ -208,7 +208,7 @@ def inputs(root: Path, noted: Noted, summaries: Iterable[EvalSummary]) -> list[s
     folders.discard("")
     listed = sorted(files | folders)
     # Globs expanded at the root list the root itself.
-    if any(glob_split(p)[0] == "" for p in noted.globs):
+    if any(glob_split(p)[0] == "" for p in noted.listings):
         return [str(root), *(os.path.join(root, p) for p in listed)]
     return [os.path.join(root, p) for p in listed]
 
