@@ -11,6 +11,13 @@ the same run the same way. The actions are measured once start-up's background w
 floor's p95 (target ≤ 2), then start-up to a populated list against the bare app's start-up
 to its populated table (target ≤ 1.5).
 
+Start-up ends at the first frame in which the list shows every eval: headless, the moment the
+screen hands that frame to `App._display` (where a terminal driver would write it), for both
+apps alike. Pilot's wait for an idle process after it (`wait_for_scheduled_animations`), which
+the actions use, also waits for the work the app starts in the background
+once the list is shown (the history pass, the checks): that time, which this benchmark
+reported as start-up before, is printed beside it.
+
 Three keys cost Pilot three round trips where the floor's one key costs one, so the filter's
 floor is the same three keys typed into a bare app's `Input` above its 2,000-row table: the
 frame refresh of the same keys in a bare app. Every other action's floor is the bare table's
@@ -63,6 +70,24 @@ async def timed(pilot, act: Callable[[], Awaitable[None]], shown: Callable[[], b
     return time.perf_counter() - start
 
 
+def first_frame(app, shown: Callable[[], bool]) -> dict[str, float]:
+    """Note (as "at") when the first frame in which `shown()` holds has been composed.
+
+    Headless, Textual composes a frame (renders the lines that changed) and hands it to
+    `App._display`, where a terminal driver would write it: that is the frame a user sees.
+    """
+    seen: dict[str, float] = {}
+    display = app._display
+
+    def composed(screen, renderable) -> None:
+        display(screen, renderable)
+        if renderable is not None and "at" not in seen and shown():
+            seen["at"] = time.perf_counter()
+
+    app._display = composed
+    return seen
+
+
 # -- the floor: a bare app with a 2,000-row table ------------------------------------------------
 
 
@@ -81,12 +106,13 @@ async def floor() -> tuple[list[float], float]:
             table.focus()
 
     app = Bare()
+    frame = first_frame(app, lambda: app.query_one(DataTable).row_count == N_EVALS)
     start = time.perf_counter()
     async with app.run_test(size=SIZE) as pilot:
         table = app.query_one(DataTable)
-        await until(pilot, lambda: table.row_count == N_EVALS)
+        await until(pilot, lambda: "at" in frame)
+        startup = frame["at"] - start
         await pilot.wait_for_scheduled_animations()
-        startup = time.perf_counter() - start
         times = []
         for _ in range(REPEAT["down"]):
             row = table.cursor_row
@@ -125,7 +151,7 @@ async def typing_floor() -> list[float]:
 # -- evaltui -------------------------------------------------------------------------------------
 
 
-async def ours(repo: Path) -> tuple[dict[str, list[float]], float]:
+async def ours(repo: Path) -> tuple[dict[str, list[float]], float, float]:
     from evaltui.core.registry.model import load_registry
     from evaltui.tui.app import EvaltuiApp
     from evaltui.tui.screens.main import MainScreen
@@ -134,14 +160,21 @@ async def ours(repo: Path) -> tuple[dict[str, list[float]], float]:
     count = len(load_registry(repo, strict=False).evals)
 
     app = EvaltuiApp(repo, follow=False)
+
+    def listed() -> bool:
+        found = app.screen.query("EvalList")
+        return bool(found) and len(found.first().shown) == count
+
+    frame = first_frame(app, listed)
     start = time.perf_counter()
     async with app.run_test(size=SIZE) as pilot:
         main = app.screen
         assert isinstance(main, MainScreen)
         evals = main.query_one("EvalList")
-        await until(pilot, lambda: len(evals.shown) == count)
+        await until(pilot, lambda: "at" in frame)
+        startup = frame["at"] - start
         await pilot.wait_for_scheduled_animations()
-        startup = time.perf_counter() - start
+        idle = time.perf_counter() - start
         await until(pilot, lambda: not main.history_pending and bool(main.query("#detail")))
         await app.workers.wait_for_complete()
         await until(pilot, lambda: not app.state.checks_under_way())  # the checks run after the history pass
@@ -206,7 +239,7 @@ async def ours(repo: Path) -> tuple[dict[str, list[float]], float]:
             )
             await pilot.press("escape")
             await until(pilot, lambda: len(evals.shown) == count)
-    return out, startup
+    return out, startup, idle
 
 
 def main() -> int:
@@ -215,11 +248,14 @@ def main() -> int:
     print(f"repository: {repo}", flush=True)
     shutil.rmtree(repo / ".evaltui", ignore_errors=True)
     started = time.perf_counter()
-    asyncio.run(ours(repo))  # the first pass fills the history cache, as a second start would find it
-    print(f"first pass (cold history cache): {time.perf_counter() - started:.1f} s", flush=True)
+    _, cold, _ = asyncio.run(ours(repo))  # the first pass fills the caches, as a second start would find them
+    print(
+        f"first pass (cold caches): {time.perf_counter() - started:.1f} s; its start-up to the list {cold:.2f} s",
+        flush=True,
+    )
     floor_times, floor_start = asyncio.run(floor())
     typing = asyncio.run(typing_floor())
-    times, start = asyncio.run(ours(repo))
+    times, start, idle = asyncio.run(ours(repo))
     base = p95(floor_times)
     print(
         f"floor: bare app, 2,000-row DataTable, down: p50 {statistics.median(floor_times) * 1000:.1f} ms,"
@@ -240,7 +276,10 @@ def main() -> int:
     print(f"  (the filter against the one-key floor: {p95(times['filter (3 keys)']) / base:.2f})")
     startup_ratio = start / floor_start
     ok &= startup_ratio <= TARGET_STARTUP
-    print(f"start-up to a populated list: {start:.2f} s  ratio {startup_ratio:.2f} (target ≤ {TARGET_STARTUP})")
+    print(
+        f"start-up to a populated list: {start:.2f} s  ratio {startup_ratio:.2f} (target ≤ {TARGET_STARTUP});"
+        f" with Pilot's idle wait after it (the former measure; history pass and checks under way): {idle:.2f} s"
+    )
     return 0 if ok else 1
 
 

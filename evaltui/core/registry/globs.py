@@ -52,6 +52,21 @@ def malformed(pattern: str) -> bool:
     return False
 
 
+def glob_split(pattern: str) -> tuple[str, str]:
+    """(the folders `pattern` names literally, the rest): `prompts/qa/*.txt` → (`prompts/qa`, `*.txt`).
+
+    `expand_glob` lists files from the first folder only; the rest is matched below it.
+    """
+    from wcmatch import glob
+
+    flags = glob.GLOBSTAR | glob.DOTGLOB | glob.NODIR
+    segments = pattern.split("/")
+    fixed = 0
+    while fixed < len(segments) - 1 and not glob.is_magic(segments[fixed], flags=flags) and segments[fixed] != ".git":
+        fixed += 1
+    return "/".join(segments[:fixed]), "/".join(segments[fixed:])
+
+
 def expand_glob(root: Path, pattern: str, cache: dict[str, list[str]] | None = None) -> list[str]:
     """Repository-relative paths of the files under `root` matching `pattern`, sorted.
 
@@ -62,15 +77,11 @@ def expand_glob(root: Path, pattern: str, cache: dict[str, list[str]] | None = N
         return cache[pattern]
     from wcmatch import glob
 
-    flags = glob.GLOBSTAR | glob.DOTGLOB | glob.NODIR
     # The directories the pattern names literally (`prompts/qa/` of `prompts/qa/*.txt`) are
     # walked from, not searched for: wcmatch would otherwise list every directory on the way,
     # once per glob, which a registry with hundreds of globs over a large tree pays for.
-    segments = pattern.split("/")
-    fixed = 0
-    while fixed < len(segments) - 1 and not glob.is_magic(segments[fixed], flags=flags) and segments[fixed] != ".git":
-        fixed += 1
-    prefix, rest = "/".join(segments[:fixed]), "/".join(segments[fixed:])
+    prefix, rest = glob_split(pattern)
+    flags = glob.GLOBSTAR | glob.DOTGLOB | glob.NODIR
     try:
         walked = glob.glob(rest, flags=flags, root_dir=str(root / prefix), exclude=list(_NEVER_WALKED))
         found = sorted(f"{prefix}/{path}" if prefix else path for path in walked)

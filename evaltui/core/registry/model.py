@@ -54,6 +54,7 @@ __all__ = [
     "find_root",
     "load_registry",
     "parse_registry",
+    "read_registry_text",
 ]
 
 
@@ -69,6 +70,14 @@ def find_root(start: Path) -> Path:
 def load_registry(root: Path, *, strict: bool = True, check_files: bool = True) -> Registry:
     """Read `root/evals.toml`. With `strict`, any error raises `RegistryError` with all problems."""
     root = Path(root).resolve()
+    registry = parse_registry(read_registry_text(root), root, check_files=check_files)
+    if strict and registry.errors:
+        raise RegistryError(registry.problems)
+    return registry
+
+
+def read_registry_text(root: Path) -> str:
+    """The text of `root/evals.toml` (a resolved root); `RegistryError` when it is missing or not UTF-8."""
     path = root / FILENAME
     try:
         raw = path.read_bytes()
@@ -89,7 +98,7 @@ def load_registry(root: Path, *, strict: bool = True, check_files: bool = True) 
             [Problem("error", "unreadable", f"cannot read {FILENAME}: {exc.strerror or exc}", file=str(path))]
         ) from None
     try:
-        text = raw.decode("utf-8-sig")  # an editor's byte-order mark is not a mistake
+        return raw.decode("utf-8-sig")  # an editor's byte-order mark is not a mistake
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise RegistryError(
@@ -103,10 +112,6 @@ def load_registry(root: Path, *, strict: bool = True, check_files: bool = True) 
                 )
             ]
         ) from None
-    registry = parse_registry(text, root, check_files=check_files)
-    if strict and registry.errors:
-        raise RegistryError(registry.problems)
-    return registry
 
 
 def parse_registry(text: str, root: Path, *, check_files: bool = True, filename: str = FILENAME) -> Registry:

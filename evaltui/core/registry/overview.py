@@ -10,8 +10,8 @@ from typing import Any
 
 from evaltui.core.errors import VersionSourceError
 from evaltui.core.fsutil import atomic_write, cache_dir
-from evaltui.core.registry import chains, versions
-from evaltui.core.registry.model import Eval, Registry, load_registry
+from evaltui.core.registry import chains, regcache, versions
+from evaltui.core.registry.model import Eval, Registry, read_registry_text
 
 
 @dataclass(frozen=True)
@@ -145,11 +145,18 @@ def chain_files(ev: Eval, read: versions.Reader) -> tuple[str, ...]:
     return chains.include_chain(read, ev.version_from.partition("#")[0], ev.version_format)
 
 
-def summarize(registry: Registry, *, datasets: bool = True, memo: Path | None = None) -> tuple[EvalSummary, ...]:
+def summarize(
+    registry: Registry,
+    *,
+    datasets: bool = True,
+    memo: Path | None = None,
+    listings: dict[str, list[str]] | None = None,
+) -> tuple[EvalSummary, ...]:
     """A summary per eval, in `evals.toml` order. One broken eval never hides the others.
 
     `datasets=False` leaves `dataset` empty: the list does not need case counts, and a large
-    dataset should be read only when its eval is opened. `memo` is a `VersionMemo` file.
+    dataset should be read only when its eval is opened. `memo` is a `VersionMemo` file;
+    `listings` are the glob expansions the registry's read just made (not made again).
     """
     # One parse per file: the templates of an include chain are shared by many evals.
     read = chains.Documents(versions.working_tree_reader(registry.root))
@@ -161,7 +168,7 @@ def summarize(registry: Registry, *, datasets: bool = True, memo: Path | None = 
         except VersionSourceError as exc:
             info, error = versions.VersionInfo(None, source="error"), str(exc)
         dataset = read_dataset(registry.root, ev.dataset) if ev.dataset and datasets else None
-        files = registry.eval_files(ev.name)
+        files = registry.eval_files(ev.name, listings)
         if ev.version_from and "#" in ev.version_from:
             # The files of an include chain are the eval's files too (their history is its lineage).
             files = tuple(sorted({*files, *remembered.chain(ev, read)}))
@@ -171,10 +178,23 @@ def summarize(registry: Registry, *, datasets: bool = True, memo: Path | None = 
 
 
 def load_overview(root: Path) -> tuple[Registry, tuple[EvalSummary, ...]]:
-    """Registry (not strict: problems ride along) and list summaries; `RegistryError` if unreadable."""
-    registry = load_registry(root, strict=False)
+    """Registry (not strict: problems ride along) and list summaries; `RegistryError` if unreadable.
+
+    A repository at rest is answered from the previous start's read (`regcache`), kept while
+    every file it looked at is unchanged.
+    """
+    root = Path(root).resolve()
+    text = read_registry_text(root)
+    cache = regcache.OverviewCache(root, text)
+    kept = cache.load()
+    if kept is not None:
+        return kept
+    noted = regcache.parse_noting(root, text)
+    registry = noted.registry
     try:
         memo = cache_dir(registry.state_dir) / "versions.json"
     except OSError:
         memo = None  # a read-only checkout: read every version afresh
-    return registry, summarize(registry, datasets=False, memo=memo)
+    summaries = summarize(registry, datasets=False, memo=memo, listings=noted.listings)
+    cache.save(noted, summaries, memo)
+    return registry, summaries

@@ -47,6 +47,7 @@ class PathRules(Reporter):
             return None
         if not self.check_files:
             return path
+        self.looked_at.add(path)
         # One stat of the file; its folder is checked once for every path in it (thousands of
         # files in a few folders in an adopted tree). Only a symlink is resolved in full.
         try:

@@ -261,12 +261,12 @@ class Registry:
                 + (f"; did you mean {hint!r}?" if hint else f" (evals: {known})")
             ) from None
 
-    def eval_files(self, name: str) -> tuple[str, ...]:
-        """The eval's files in the working tree, globs expanded, sorted."""
+    def eval_files(self, name: str, listings: dict[str, list[str]] | None = None) -> tuple[str, ...]:
+        """The eval's files in the working tree, globs expanded, sorted (`listings`: expansions already made)."""
         ev = self.evals[name]
         files = dict.fromkeys(ev.fixed_files)
         for pattern in ev.globs:
-            for match in expand_glob(self.root, pattern):
+            for match in expand_glob(self.root, pattern, listings):
                 if inside_repo(self.root, match) and (self.root / match).is_file():
                     files[match] = None
         return tuple(sorted(files))

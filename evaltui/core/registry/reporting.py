@@ -35,6 +35,7 @@ class Reporter:
         self.listings: dict[str, list[str]] = {}  # directory walks shared by the globs in `paths`
         self.folders_inside: dict[str, bool] = {}
         self.paths_ok: dict[str, str] = {}  # path values found good (a template named by many evals)
+        self.looked_at: set[str] = set()  # every repository path whose kind (file, folder, link, absent) was read
 
     @property
     def locator(self) -> KeyLocator:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -260,14 +261,13 @@ class MainScreen(Screen):
         self.query_one(EvalList).set_summaries(message.summaries)
         if self.focused is None:
             self.query_one(EvalList).table.focus()
-        # After the list is on screen: neither the watcher (git, watchfiles) nor reading history
-        # may delay the first paint.
-        self.call_after_refresh(self.app.follow, registry)
         self.history_pending = True
-        self.call_after_refresh(self.load_history, registry)
-        self.call_after_refresh(self._mount_rest)
-        # Posted to the app itself: it is an app-level event (start-up timing, other screens).
-        self.app.post_message(EvalsShown(count))
+        # Once the list is on screen (its first paint waits for none of it): the watcher, the history
+        # pass, the detail pane and `EvalsShown` (app-level: start-up timing). A reload, or problems
+        # shown over the list, go on at once.
+        steps = (partial(self.app.follow, registry), partial(self.load_history, registry), self._mount_rest)
+        shown = partial(self.app.post_message, EvalsShown(count))
+        self.query_one(EvalList).after_paint(*steps, shown, wait=not (self.query("#detail") or registry.errors))
         if registry.errors:
             self.app.show_problems(registry.problems, count)
 

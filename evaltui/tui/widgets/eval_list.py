@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, NamedTuple
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -81,11 +82,16 @@ def haystack(summary: EvalSummary, owner: str | None = None) -> str:
     ).lower()
 
 
-class Row(NamedTuple):
-    """One eval's row as drawn, and the lower-case text the filter searches."""
+class Plain(NamedTuple):
+    """One eval's row as text: what the cells say (`EvalList.texts`) and the columns they take."""
 
-    cells: list[Text]
-    haystack: str
+    texts: list[str]
+    widths: tuple[int, ...]
+
+
+def width(text: str) -> int:
+    """Terminal cells `text` takes (one per character for ASCII, the common case)."""
+    return len(text) if text.isascii() else cell_len(text)
 
 
 class EvalList(Vertical):
@@ -100,10 +106,14 @@ class EvalList(Vertical):
         self.order = SORTS[0]
         self.me: str | None = None  # the member the user is in `[people]` (from git's user.email)
         self.mine_only = False
-        # Each eval's cells and filter text, built once per load: typing in the filter then only
-        # picks rows, and the table draws the few on screen.
-        self._rows: dict[str, Row] = {}
-        self._rows_colors: dict[str, str] = {}
+        # Each eval's texts and their widths, worked out once per load; its styled cells are made
+        # when the table first draws its row, and the filter text when the filter is first used:
+        # thousands of evals then cost the few on screen.
+        self._plain: dict[str, Plain] = {}
+        self._cells: dict[str, list[Text]] = {}
+        self._cells_colors: dict[str, str] = {}
+        self._haystacks: dict[str, str] = {}
+        self._after_paint: list[Callable[[], object]] = []
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter: words in name, version, owner, covers…  (esc clears)", id="filter")
@@ -116,45 +126,82 @@ class EvalList(Vertical):
     def set_summaries(self, summaries: tuple[EvalSummary, ...]) -> None:
         """Replace the rows, keeping the filter and, where it still exists, the selected eval."""
         self.summaries = summaries
-        self._rows = {}
+        self._forget()
         self.refill()
 
     def set_statuses(self, statuses: Mapping[str, EvalStatus], now: dt.datetime) -> None:
         """Owner, last change, badges and scores arrived (after the history was read)."""
         self.statuses, self.now = statuses, now
-        self._rows = {}
+        self._forget()
         self.refill()
+
+    def after_paint(self, *work: Callable[[], object], wait: bool = True) -> None:
+        """Run `work` once the frame that draws the rows just filled in is out (after a second if none
+        comes); without `wait`, once the messages pending now are handled."""
+        if not wait:
+            for step in work:
+                self.call_after_refresh(step)
+            return
+        self._after_paint = list(work)
+        self.table.announce_paint()
+        self.set_timer(1.0, self._painted)
+
+    @on(EvalTable.Painted, "#evals")
+    def _painted(self, event: EvalTable.Painted | None = None) -> None:
+        if event is not None:
+            event.stop()
+        work, self._after_paint = self._after_paint, []
+        for step in work:
+            step()
+
+    def _forget(self) -> None:
+        self._plain, self._cells, self._haystacks = {}, {}, {}
 
     def refill(self) -> None:
         table = self.table
         selected = self.current
         words = self.query_one("#filter", Input).value.lower().split()
         table.clear()
-        rows = self._built()
-        kept = [s for s in self.summaries if all(word in rows[s.name].haystack for word in words)]
+        kept = list(self.summaries)
+        if words:
+            haystacks = self._haystacks_of()
+            kept = [s for s in kept if all(word in haystacks[s.name] for word in words)]
         if self.mine_only:
             kept = [s for s in kept if self._owner(s) == self.me]
         if self.order != SORTS[0]:
             kept.sort(key=lambda s: sort_key(self.order, s, self.statuses.get(s.name)))
         self.shown = [s.name for s in kept]
-        table.add_rows(rows[s.name].cells for s in kept)
+        colors = self._colors()
+        if colors != self._cells_colors:
+            self._cells, self._cells_colors = {}, colors
+        plain = [self._plain_of(s) for s in kept]
+        widths = [max(column) for column in zip(*(p.widths for p in plain), strict=True)] if plain else []
+        table.set_rows(len(kept), lambda i: self._cells_of(kept[i], plain[i].texts), widths)
         if selected in self.shown:
             # Announced once, below, for the whole refill.
             with table.prevent(EvalTable.CursorMoved):
                 table.move_cursor(row=self.shown.index(selected))
         self.post_message(EvalSelected(self.current))
 
-    def _built(self) -> dict[str, Row]:
-        """Every eval's `Row`, built again after a load or a change of theme."""
-        colors = self._colors()
-        if colors != self._rows_colors:
-            self._rows, self._rows_colors = {}, colors
-        if not self._rows:
-            self._rows = {
-                s.name: Row(self.cells(s, self.statuses.get(s.name), self.now, colors), haystack(s, self._owner(s)))
-                for s in self.summaries
-            }
-        return self._rows
+    def _plain_of(self, summary: EvalSummary) -> Plain:
+        found = self._plain.get(summary.name)
+        if found is None:
+            texts = self.texts(summary, self.statuses.get(summary.name), self.now)
+            found = self._plain[summary.name] = Plain(texts, tuple(width(t) for t in texts))
+        return found
+
+    def _cells_of(self, summary: EvalSummary, texts: list[str]) -> list[Text]:
+        """The row's cells, styled, made when the table first draws it (again after a theme change)."""
+        found = self._cells.get(summary.name)
+        if found is None:
+            status = self.statuses.get(summary.name)
+            found = self._cells[summary.name] = self.styled(summary, status, texts, self._cells_colors)
+        return found
+
+    def _haystacks_of(self) -> dict[str, str]:
+        if not self._haystacks:
+            self._haystacks = {s.name: haystack(s, self._owner(s)) for s in self.summaries}
+        return self._haystacks
 
     def _owner(self, summary: EvalSummary) -> str | None:
         status = self.statuses.get(summary.name)
@@ -187,42 +234,69 @@ class EvalList(Vertical):
     def _colors(self) -> dict[str, str]:
         return self.app.get_css_variables()
 
-    @staticmethod
-    def cells(s: EvalSummary, status: EvalStatus | None, now: dt.datetime | None, colors: dict[str, str]) -> list[Text]:
+    @classmethod
+    def cells(
+        cls, s: EvalSummary, status: EvalStatus | None, now: dt.datetime | None, colors: dict[str, str]
+    ) -> list[Text]:
         """One row: badges, name, version, owner, last change, latest scores, valid for, covers."""
+        return cls.styled(s, status, cls.texts(s, status, now), colors)
+
+    @staticmethod
+    def texts(s: EvalSummary, status: EvalStatus | None, now: dt.datetime | None) -> list[str]:
+        """What each cell of the row says, unstyled (the columns are measured on these)."""
         version = s.version.version
-        version_cell = (
-            Text(clean(version), style="bold")
-            if version
-            else (
-                Text("error", style=f"bold {colors.get('error', 'red')}") if s.version_error else Text("–", style="dim")
-            )
-        )
         valid_for = clean(s.version.valid_for or "", keep_newlines=False)
-        badges = Text()
-        owner = Text(clean(s.eval.owner or ""), style="italic")
-        changed = score = Text("")
+        badges, owner, changed, score = "", clean(s.eval.owner or ""), "", ""
         if status is not None:
-            if status.pending:  # uncommitted changes to its files
-                badges.append(PENDING_BADGE, style=f"bold {colors.get('accent', 'blue')}")
-            if status.silent:
-                badges.append(SILENT_BADGE, style=f"bold {colors.get('warning', 'yellow')}")
-            if status.blind_spots:
-                badges.append(BLIND_BADGE, style=f"bold {colors.get('error', 'red')}")
-            owner = Text(clean(status.owner or "–"), style="italic" if status.owner_reason == "pin" else "")
-            changed = Text(ago(status.last_change, now) if now else "", style="dim")
-            score = Text("/".join(f"{v:.2f}" for v in status.scores.values()))
-            if below_threshold(status):
-                score.stylize(colors.get("error", "red"))
+            badges = (
+                PENDING_BADGE * bool(status.pending)  # uncommitted changes to its files
+                + SILENT_BADGE * bool(status.silent)
+                + BLIND_BADGE * bool(status.blind_spots)
+            )
+            owner = clean(status.owner or "–")
+            changed = ago(status.last_change, now) if now else ""
+            score = "/".join(f"{v:.2f}" for v in status.scores.values())
         return [
             badges,
-            Text(s.name),
-            version_cell,
+            s.name,
+            clean(version) if version else ("error" if s.version_error else "–"),
             owner,
             changed,
             score,
-            Text(valid_for[:30] + ("…" if len(valid_for) > 30 else "")),
-            Text(", ".join(s.eval.covers)),
+            valid_for[:30] + ("…" if len(valid_for) > 30 else ""),
+            ", ".join(s.eval.covers),
+        ]
+
+    @staticmethod
+    def styled(s: EvalSummary, status: EvalStatus | None, texts: list[str], colors: dict[str, str]) -> list[Text]:
+        """The cells of `texts` (from `texts`) with the styles of what they say."""
+        badges = Text()
+        badge_colors = {
+            PENDING_BADGE: colors.get("accent", "blue"),
+            SILENT_BADGE: colors.get("warning", "yellow"),
+            BLIND_BADGE: colors.get("error", "red"),
+        }
+        for badge in texts[0]:
+            badges.append(badge, style=f"bold {badge_colors[badge]}")
+        if s.version.version:
+            version = Text(texts[2], style="bold")
+        elif s.version_error:
+            version = Text(texts[2], style=f"bold {colors.get('error', 'red')}")
+        else:
+            version = Text(texts[2], style="dim")
+        pinned = status is None or status.owner_reason == "pin"
+        score = Text(texts[5])
+        if below_threshold(status):
+            score.stylize(colors.get("error", "red"))
+        return [
+            badges,
+            Text(texts[1]),
+            version,
+            Text(texts[3], style="italic" if pinned else ""),
+            Text(texts[4], style="dim" if status is not None else ""),
+            score,
+            Text(texts[6]),
+            Text(texts[7]),
         ]
 
     @property

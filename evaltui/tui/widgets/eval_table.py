@@ -97,6 +97,16 @@ class EvalTable(ScrollView, can_focus=True):
         def control(self) -> EvalTable:
             return self.table
 
+    @dataclass
+    class Painted(Message):
+        """The rows filled in before `announce_paint` have been drawn in a frame."""
+
+        table: EvalTable
+
+        @property
+        def control(self) -> EvalTable:
+            return self.table
+
     def __init__(self, columns: Sequence[tuple[str, int | None]], **kwargs) -> None:
         """`columns`: (header label, fixed width or None to fit the widest cell)."""
         super().__init__(**kwargs)
@@ -107,6 +117,12 @@ class EvalTable(ScrollView, can_focus=True):
         self._widths: list[int] = []
         self._header: list[Segment] | None = None
         self._cursor = 0
+        self._announce = False
+
+    def announce_paint(self) -> None:
+        """Post `Painted` once the next frame has drawn this table (for work that must wait for it)."""
+        self._announce = True
+        self.refresh()
 
     @property
     def row_count(self) -> int:
@@ -175,6 +191,11 @@ class EvalTable(ScrollView, can_focus=True):
         return line
 
     def render_line(self, y: int) -> Strip:
+        if self._announce:  # a frame is being composed with this table in it: say so once it is out
+            self._announce = False
+            # Made in the table's own turn: a message made while the screen composes would be the
+            # screen's, and would stop bubbling there.
+            self.call_next(lambda: self.post_message(self.Painted(self)))
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
         base = self.rich_style
