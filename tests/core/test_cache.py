@@ -162,3 +162,27 @@ def test_without_reading_the_cache_every_model_is_called_and_its_outputs_stored(
     assert len(calls(root)) == 12
     (again,) = run_echo(root, when=NOW + dt.timedelta(seconds=2))
     assert (again.cache_hits, again.cache_misses) == (6, 0)
+
+
+def test_a_planted_value_runs_no_code_as_it_is_read(tmp_path):
+    """A clone may carry a state folder of its own: the output cache reads plain data only."""
+    import os
+
+    import diskcache
+
+    directory = tmp_path / "cache"
+    with OutputCache(directory) as cache:
+        cache.put_batch("fp", "sha", ["a", "b"], [])
+    marker = tmp_path / "ran"
+
+    class Planted:
+        def __reduce__(self):
+            return (os.mkdir, (str(marker),))
+
+    with diskcache.Cache(str(directory)) as raw:
+        for key in list(raw.iterkeys()):
+            raw.set(key, Planted())
+    warnings = []
+    with OutputCache(directory, warn=warnings.append) as cache:
+        assert cache.get_batch("fp", "sha", 2) is None
+    assert not marker.exists()

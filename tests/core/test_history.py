@@ -476,6 +476,34 @@ def test_corrupt_or_foreign_cache_is_discarded(repo: Repo, tmp_path: Path) -> No
     assert _as_json(again) == expected and again.source == "full"
 
 
+def test_a_cache_planted_in_the_repository_runs_no_code(repo: Repo, tmp_path: Path) -> None:
+    """A clone may carry a state folder of its own: its pickles are read as records only."""
+    import os
+
+    import diskcache
+
+    from evaltui.core.history.cache import wait_for_writes
+
+    repo.write("evals/qa.py", metric("1.0"))
+    repo.write("evals.toml", toml(qa_table()))
+    repo.commit("qa: first")
+    cache = tmp_path / "cache"
+    expected = _as_json(repo.lineage(cache))
+    wait_for_writes(cache)
+    marker = tmp_path / "ran"
+
+    class Planted:
+        def __reduce__(self):
+            return (os.mkdir, (str(marker),))
+
+    with diskcache.Cache(str(cache)) as raw:
+        raw.set("result", Planted())
+        raw.set("snapshot", Planted())
+    again = repo.lineage(cache)
+    assert not marker.exists()
+    assert _as_json(again) == expected and again.source == "full"
+
+
 # -- degrading -----------------------------------------------------------------------------------
 
 

@@ -84,9 +84,11 @@ class Store:
     def _open(self) -> diskcache.Cache:
         import diskcache  # only when history is loaded: it takes a while to import
 
+        from evaltui.core.safepickle import record_disk  # a cache planted in a clone runs no code
+
         # No fsync: after a crash the worst case is a cache that fails to read, and that is
         # thrown away and rebuilt like any other.
-        cache = diskcache.Cache(str(self.path), size_limit=2**30, sqlite_synchronous=0)
+        cache = diskcache.Cache(str(self.path), size_limit=2**30, sqlite_synchronous=0, disk=record_disk())
         if cache.get("schema") != SCHEMA:
             cache.clear()
             cache.set("schema", SCHEMA)

@@ -26,6 +26,7 @@ class TreeState:
     """The repository as one commit left it: tree, eval definitions and each eval's state."""
 
     __slots__ = ("blobs", "chained", "defs", "evals", "fixed", "globs", "toml")
+    __cache_record__ = True  # kept in the lineage cache; unpickling sets its slots and runs nothing
 
     def __init__(self) -> None:
         self.blobs: dict[str, str] = {}  # path -> blob sha

@@ -29,6 +29,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from evaltui.core import safepickle
 from evaltui.core.compat import tomllib
 from evaltui.core.fsutil import cache_dir
 from evaltui.core.registry.globs import glob_split
@@ -278,29 +279,5 @@ def _dumps(value: object) -> bytes:
     return out.getvalue()
 
 
-# What an entry may be built from: the registry's records and the standard types they hold.
-_ALLOWED = {
-    ("pathlib", "PosixPath"),
-    ("pathlib", "WindowsPath"),
-    ("datetime", "date"),
-    ("datetime", "datetime"),
-    ("datetime", "time"),
-    ("datetime", "timedelta"),
-    ("datetime", "timezone"),
-    (__name__, "_proxy"),
-}
-
-
-class _Unpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str) -> Any:
-        if (module, name) in _ALLOWED:
-            return super().find_class(module, name)
-        if module.startswith("evaltui.core.") and "." not in name:
-            found = super().find_class(module, name)
-            if isinstance(found, type):  # a record's class; never a function
-                return found
-        raise pickle.UnpicklingError(f"{module}.{name} is not part of a cached registry")
-
-
 def _loads(raw: bytes) -> Any:
-    return _Unpickler(io.BytesIO(raw)).load()
+    return safepickle.loads(raw, extra=frozenset({(__name__, "_proxy")}))

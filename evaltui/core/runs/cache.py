@@ -18,6 +18,8 @@ from typing import Any
 
 import diskcache
 
+from evaltui.core.safepickle import record_disk
+
 SCHEMA = 1
 _CASE = "o1:"  # case keys: "o1:<fingerprint>:<canonical input>"
 _BATCH = "b1:"  # batch keys: "b1:<fingerprint>:<dataset sha256>"
@@ -77,7 +79,9 @@ class OutputCache:
     def _connect(self) -> diskcache.Cache:
         # "none": outputs are costly to recompute, so never evict silently, and reads stay reads
         # (no access-time updates).
-        return diskcache.Cache(str(self.directory), eviction_policy="none", size_limit=2**62)
+        return diskcache.Cache(
+            str(self.directory), eviction_policy="none", size_limit=2**62, disk=record_disk()
+        )  # a cache planted in a clone runs no code as it is read
 
     def _discard(self, message: str) -> None:
         self._warn(message)
