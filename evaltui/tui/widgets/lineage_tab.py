@@ -81,6 +81,7 @@ class LineageTab(DetailTab):
         self._acks: set[str] = set()
         self._acks_from: object = None  # the notes file the acknowledgements were read from
         self._drawn: tuple = ()  # what the list was last filled from, to keep the cursor on redraws
+        self._detail_of: tuple = ()  # what the commit's details were last drawn from
         self.expanded = False  # every commit with its files, subject and note on lines of its own
 
     def compose(self) -> ComposeResult:
@@ -177,12 +178,12 @@ class LineageTab(DetailTab):
         self, lineage: history.Lineage, name: str, entries: Sequence[history.Entry], colors: dict[str, str]
     ) -> None:
         self.query_one("#lineage-loading").display = False
-        self.query_one("#lineage-head", Static).update(self._headline(lineage, name, entries, colors))
         timeline = self.timeline
         timeline.display = True
         key = (name, lineage, frozenset(self._acks), self.app.theme, self.expanded)
         if key == self._drawn:
-            return
+            return  # drawn already (the headline too): updating it would lay the screen out again
+        self.query_one("#lineage-head", Static).update(self._headline(lineage, name, entries, colors))
         keep = self.selected_commit
         self._drawn = key
         self.entries = {e.commit: e for e in entries}
@@ -215,8 +216,13 @@ class LineageTab(DetailTab):
         detail = self.query_one("#lineage-detail", Static)
         entry = self.entries.get(commit) if commit else None
         detail.display = entry is not None and not self.expanded
-        if entry is not None:
-            acknowledged = notes_core.is_acknowledged(entry.commit, self._acks)
+        if entry is None:
+            return
+        acknowledged = notes_core.is_acknowledged(entry.commit, self._acks)
+        # The list's highlight repeats what `_fill` showed: only a change is drawn (and laid out).
+        key = (entry, acknowledged, self.app.theme)
+        if key != self._detail_of:
+            self._detail_of = key
             detail.update(entry_details(entry, theme_colors(self.app), acknowledged))
 
     def _mark(self, commit: str) -> str:
