@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker
 
 from evaltui.core.checks import problems as checks
@@ -20,6 +20,7 @@ from evaltui.core.errors import EvaltuiError, Problem
 from evaltui.core.textsafe import clean, one_line
 from evaltui.tui.messages import ChecksDone
 from evaltui.tui.widgets.eval_table import EvalTable
+from evaltui.tui.widgets.footer import SteadyFooter
 
 if TYPE_CHECKING:
     from evaltui.tui.app import EvaltuiApp
@@ -140,27 +141,43 @@ class CheckScreen(Screen):
         self.now = now
         self.problems: list[Problem] = []
         self._awaiting = False  # the main screen's run of the checks is under way: it hands them over
+        self._shown: ChecksDone | None = None  # the checks on screen
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Running checks…", style="dim"), id="check-summary")
         yield ProblemTable([(label, None) for label in COLUMNS], id="check-problems")
         yield Static(id="check-detail")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ProblemTable).focus()
+        self._take_checks()
+
+    def reopen(self, eval_name: str | None) -> None:
+        """Shown again (the app keeps this screen once built): the latest checks, the cursor where it was."""
+        self.eval_name = eval_name
+        self._take_checks()
+
+    def _take_checks(self) -> None:
         if self.now is not None:  # checked at another moment than the app's: run them for it
-            self.run_checks()
+            self.action_rerun()
             return
         state = self.app.state
         state.checks_wanted = True  # from now on they run again after every history pass
         cached = state.current_checks()
         if cached is not None:
-            self._done(cached)
-        elif state.checks_under_way():
+            if cached is not self._shown:
+                self._done(cached)
+            return
+        # What is on screen is for an older history pass: the next answer replaces it.
+        self._shown, self.problems = None, []
+        self.query_one(ProblemTable).clear()
+        self.query_one("#check-detail", Static).update("")
+        if state.checks_under_way():
             self._awaiting = True
+            self.query_one("#check-summary", Static).update(Text("Running checks…", style="dim"))
         else:
-            self.run_checks()
+            self.action_rerun()
 
     def awaiting_checks(self) -> bool:
         """Whether this screen waits for the checks the main screen is running."""
@@ -183,7 +200,7 @@ class CheckScreen(Screen):
     @on(ChecksDone)
     def _done(self, message: ChecksDone) -> None:
         message.stop()
-        self._awaiting = False
+        self._awaiting, self._shown = False, message
         colors = self.app.get_css_variables()
         summary = self.query_one("#check-summary", Static)
         if message.error:

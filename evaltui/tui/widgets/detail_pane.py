@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual import on
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, TabbedContent, TabPane
 
 from evaltui.tui.messages import DiffRequested
 from evaltui.tui.widgets.base import DetailTab, load_object
@@ -48,8 +48,9 @@ class DetailPane(TabbedContent):
     def active_tab(self) -> DetailTab | None:
         """The tab on show."""
         pane = self.active_pane
-        tabs = pane.query(DetailTab) if pane is not None else None
-        return tabs.last() if tabs else None
+        # The tab is the pane's own child: its children, not a walk of every widget under it.
+        tabs = [child for child in pane.children if isinstance(child, DetailTab)] if pane is not None else []
+        return tabs[-1] if tabs else None
 
     def show_eval(self, name: str | None) -> None:
         """The selected eval changed, or what the tabs show was (re)loaded: redraw the visible tab."""
@@ -88,7 +89,7 @@ class DetailPane(TabbedContent):
 
     def switch(self, step: int) -> None:
         """The next (`step` 1) or previous (-1) tab."""
-        panes = [pane.id for pane in self.query(TabPane) if pane.id]
+        panes = [pane.id for pane in self.get_child_by_type(ContentSwitcher).children if pane.id]
         if self.active not in panes:
             return
         # The underline jumps rather than slides: a key shows its tab at once, and the tab bar
@@ -97,8 +98,8 @@ class DetailPane(TabbedContent):
         target = panes[(panes.index(self.active) + step) % len(panes)]
         # The tab is drawn for the selected eval while still hidden: the switch then costs one
         # layout of the screen, not one to show the tab as it was and another for the new eval.
-        tab = self.query_one(f"#{target}", TabPane).query(DetailTab).last()
-        if not isinstance(tab, TabPlaceholder):
+        tab = next((c for c in self.get_pane(target).children if isinstance(c, DetailTab)), None)
+        if tab is not None and not isinstance(tab, TabPlaceholder):
             tab.show_eval(self.eval_name)
             self._drawn_ahead = tab
         app, level = self.app, self.app.animation_level

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import LoadingIndicator, OptionList, Static
@@ -29,6 +29,19 @@ def _count(n: int, noun: str) -> str:
 
 class LineageList(OptionList):
     """The timeline: version headings (not selectable) with their commits under them."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._drawn_width = 0  # the width the options were last drawn at
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Textual's list forgets every drawn option on a resize; only a new width changes them.
+        # Another eval's headline or details move the list's bottom edge: keeping the options
+        # saves drawing them twice when the tab shows a new eval.
+        width = self.scrollable_content_region.width
+        if width == self._drawn_width:
+            event.prevent_default()
+        self._drawn_width = width
 
 
 class LineageTab(DetailTab):
