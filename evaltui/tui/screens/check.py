@@ -94,10 +94,7 @@ def laid_out(problems: tuple[Problem, ...]) -> Layout:
 
 
 class ProblemTable(EvalTable):
-    """The problems, drawn like the eval list (thousands of rows cost a screenful); Enter jumps to the eval."""
-
-    BINDINGS = [Binding("enter", "screen.jump", "Go to eval", id="check-jump")]
-    """Enter jumps to the eval of the problem under the cursor."""
+    """The problems, drawn like the eval list (thousands of rows cost a screenful); Enter (the screen's) jumps to the eval."""
 
 
 class CheckScreen(Screen):
@@ -127,13 +124,15 @@ class CheckScreen(Screen):
         app: EvaltuiApp
 
     BINDINGS = [
+        # On the screen rather than the table: the footer's keys do not wait for the focus.
+        Binding("enter", "jump", "Go to eval", id="check-jump"),
         Binding("escape", "app.pop_screen", "Back", id="check-back"),
         Binding("a", "annotate", "Annotate", id="check-annotate"),
         Binding("R", "rerun", "Check again", id="check-rerun"),
         Binding("e", "edit", "Edit", id="check-edit", show=False),
     ]
-    """Back, annotate the problem's eval, run the checks again, open the problem's file:line in `$EDITOR`
-    (Enter on a row jumps to its eval)."""
+    """Jump to the eval of the problem under the cursor, back, annotate the problem's eval, run the checks
+    again, open the problem's file:line in `$EDITOR`."""
 
     def __init__(self, eval_name: str | None = None, *, now: dt.datetime | None = None) -> None:
         super().__init__(id="check-screen")
