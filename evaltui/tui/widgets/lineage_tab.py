@@ -20,6 +20,7 @@ from evaltui.tui.messages import DiffRequested, NotesLoaded
 from evaltui.tui.widgets.base import DetailTab
 from evaltui.tui.widgets.commit_diff import CommitDiff
 from evaltui.tui.widgets.diffview import history_ready, theme_colors
+from evaltui.tui.widgets.overview import Drawn
 from evaltui.tui.widgets.timeline import entry_details, entry_line, entry_prompt, header
 
 
@@ -209,7 +210,8 @@ class LineageTab(DetailTab):
                 i, span = starts[entry.commit]
                 if options:
                     options.append(None)
-                options.append(Option(header(span, i == 0, colors), disabled=True))
+                # Drawn once per width: the list asks a heading for its height, then for its lines.
+                options.append(Option(Drawn(timeline, header(span, i == 0, colors)), disabled=True))
             elif entry.commit not in in_spans and (not options or options[-1] is not None):
                 gone = Text(f"removed from {FILENAME}", style=f"bold {colors['error']}")
                 options.append(Option(gone, disabled=True))
@@ -219,10 +221,10 @@ class LineageTab(DetailTab):
         timeline.highlighted = timeline.get_option_index(target)
         self._show_details(target)
 
-    def _prompt(self, entry, colors: dict[str, str]) -> RenderableType:
+    def _prompt(self, entry, colors: dict[str, str]) -> RenderableType | Drawn:
         acknowledged = notes_core.is_acknowledged(entry.commit, self._acks)
         if self.expanded:
-            return entry_prompt(entry, colors, acknowledged, self._mark(entry.commit))
+            return Drawn(self.timeline, entry_prompt(entry, colors, acknowledged, self._mark(entry.commit)))
         return entry_line(entry, colors, acknowledged, self._mark(entry.commit))
 
     def _show_details(self, commit: str | None) -> None:
