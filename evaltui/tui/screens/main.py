@@ -30,6 +30,7 @@ from evaltui.tui.messages import (
 from evaltui.tui.screens.opening import screen_for
 from evaltui.tui.widgets.base import DetailTab
 from evaltui.tui.widgets.eval_list import EvalList
+from evaltui.tui.widgets.footer import SteadyFooter
 from evaltui.tui.widgets.header import HeaderParts, TopBar
 from evaltui.tui.widgets.overview import Overview
 
@@ -145,12 +146,7 @@ class MainScreen(Screen):
         self.query_one("#panels").mount(detail)
         search = Input(placeholder="search the detail pane (enter: next, esc: close)", id="detail-search")
         self.mount(search, after=self.query_one("#panels"))
-        from evaltui.tui.widgets.footer import SteadyFooter
-
-        footer = SteadyFooter()
-        self.mount(footer)
-        # A footer draws its keys when the bindings change; tell it once it is mounted.
-        footer.call_after_refresh(footer.refresh_bindings)
+        self.mount(SteadyFooter())  # its keys are drawn as it is composed, with the focus already set
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load(self) -> None:
