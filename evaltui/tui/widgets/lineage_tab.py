@@ -9,6 +9,7 @@ from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.geometry import Region
 from textual.widgets import LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -34,6 +35,18 @@ class LineageList(OptionList):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._drawn_width = 0  # the width the options were last drawn at
+        self._shown_region = Region()  # where the list was when last on screen
+
+    @property
+    def scrollable_content_region(self) -> Region:
+        # Filled while its tab is hidden (the tab is drawn before it shows), the list measures its
+        # options at the width it had when last shown, so that showing the tab lays the screen
+        # out once; Textual's list would wait for the first frame, then lay it out again.
+        region = super().scrollable_content_region
+        if region:
+            self._shown_region = region
+            return region
+        return self._shown_region if not self.display or not self.is_on_screen else region
 
     def on_resize(self, event: events.Resize) -> None:
         # Textual's list forgets every drawn option on a resize; only a new width changes them.
