@@ -6,10 +6,9 @@ from collections.abc import Sequence
 
 from rich.console import RenderableType
 from rich.text import Text
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.geometry import Region
 from textual.widgets import LoadingIndicator, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -21,41 +20,13 @@ from evaltui.tui.messages import DiffRequested, NotesLoaded
 from evaltui.tui.widgets.base import DetailTab
 from evaltui.tui.widgets.commit_diff import CommitDiff
 from evaltui.tui.widgets.diffview import history_ready, theme_colors
+from evaltui.tui.widgets.lineage_list import LineageList
 from evaltui.tui.widgets.overview import Drawn
 from evaltui.tui.widgets.timeline import entry_details, entry_line, entry_prompt, header
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
-
-
-class LineageList(OptionList):
-    """The timeline: version headings (not selectable) with their commits under them."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self._drawn_width = 0  # the width the options were last drawn at
-        self._shown_region = Region()  # where the list was when last on screen
-
-    @property
-    def scrollable_content_region(self) -> Region:
-        # Filled while its tab is hidden (the tab is drawn before it shows), the list measures its
-        # options at the width it had when last shown, so that showing the tab lays the screen
-        # out once; Textual's list would wait for the first frame, then lay it out again.
-        region = super().scrollable_content_region
-        if region:
-            self._shown_region = region
-            return region
-        return self._shown_region if not self.display or not self.is_on_screen else region
-
-    def on_resize(self, event: events.Resize) -> None:
-        # Textual's list forgets every drawn option on a resize; only a new width changes them.
-        # Another eval's headline or details move the list's bottom edge: keeping the options
-        # saves drawing them twice when the tab shows a new eval.
-        width = self.scrollable_content_region.width
-        if width == self._drawn_width:
-            event.prevent_default()
-        self._drawn_width = width
 
 
 class LineageTab(DetailTab):
