@@ -49,6 +49,10 @@ def read_history(registry: Registry, now: dt.datetime, generation: int) -> Histo
     return loaded
 
 
+FULL_COLLECTION_EVERY = 100
+"""Middle-generation collections between two full ones (CPython's default is 10)."""
+
+
 def set_aside() -> None:
     """Keep what a background read just built out of the collector's full passes.
 
@@ -60,6 +64,11 @@ def set_aside() -> None:
     """
     if gc.isenabled():
         gc.freeze()
+        # Frozen, they no longer count as long-lived, and CPython's full collection (run once the
+        # long-lived objects grew by a quarter) would come every ten middle ones, walking every
+        # widget and cache each time: a full collection waits for a hundred instead.
+        young, middle, old = gc.get_threshold()
+        gc.set_threshold(young, middle, max(old, FULL_COLLECTION_EVERY))
 
 
 def run_checks(registry: Registry, triage: Triage, now: dt.datetime) -> ChecksPrefetched:

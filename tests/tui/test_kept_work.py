@@ -8,6 +8,7 @@ import gc
 from textual.widgets import Static, TabbedContent
 
 from evaltui.core import history
+from evaltui.tui.loaders import FULL_COLLECTION_EVERY
 from evaltui.tui.screens.check import CheckScreen
 from evaltui.tui.screens.main import MainScreen
 from evaltui.tui.widgets.footer import SteadyFooter
@@ -77,3 +78,4 @@ async def test_the_history_read_is_set_aside_from_full_collections(demo_repo):
         assert lineage is not None and gc.is_tracked(lineage)
         # Frozen objects are in no generation the collector walks.
         assert all(obj is not lineage for obj in gc.get_objects())
+        assert gc.get_threshold()[2] >= FULL_COLLECTION_EVERY  # and full collections come rarely
