@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -43,7 +44,31 @@ def read_history(registry: Registry, now: dt.datetime, generation: int) -> Histo
         error = str(exc)
     except Exception as exc:  # shown to the user, never a crash
         error = f"reading history failed: {exc}"
-    return HistoryLoaded(lineage, error, triage.triage(registry, lineage, now), generation, me)
+    loaded = HistoryLoaded(lineage, error, triage.triage(registry, lineage, now), generation, me)
+    set_aside()
+    return loaded
+
+
+FULL_COLLECTION_EVERY = 100
+"""Middle-generation collections between two full ones (CPython's default is 10)."""
+
+
+def set_aside() -> None:
+    """Keep what a background read just built out of the collector's full passes.
+
+    A long history (or the checks of 2,000 evals, with the parsed `evals.toml` they point into)
+    is hundreds of thousands of small objects that live until the next reload: left to the
+    collector, each full collection walks them all, a fifth of a second on whichever key press
+    it falls. They are set aside like start-up's objects (the app freezes those once the list
+    is shown); the records a reload replaces are freed by their reference counts.
+    """
+    if gc.isenabled():
+        gc.freeze()
+        # Frozen, they no longer count as long-lived, and CPython's full collection (run once the
+        # long-lived objects grew by a quarter) would come every ten middle ones, walking every
+        # widget and cache each time: a full collection waits for a hundred instead.
+        young, middle, old = gc.get_threshold()
+        gc.set_threshold(young, middle, max(old, FULL_COLLECTION_EVERY))
 
 
 def run_checks(registry: Registry, triage: Triage, now: dt.datetime) -> ChecksPrefetched:
@@ -58,6 +83,7 @@ def run_checks(registry: Registry, triage: Triage, now: dt.datetime) -> ChecksPr
     except Exception as exc:  # shown on the Check screen, never a crash of the thread unseen
         done = ChecksDone(error=f"check failed: {exc}")
     laid_out(done.problems)  # here, off the UI thread, rather than when the Check screen opens
+    set_aside()
     return ChecksPrefetched(registry, triage, done)
 
 

@@ -12,7 +12,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker
 
 from evaltui.core.checks import problems as checks
@@ -20,6 +20,7 @@ from evaltui.core.errors import EvaltuiError, Problem
 from evaltui.core.textsafe import clean, one_line
 from evaltui.tui.messages import ChecksDone
 from evaltui.tui.widgets.eval_table import EvalTable
+from evaltui.tui.widgets.footer import SteadyFooter
 
 if TYPE_CHECKING:
     from evaltui.tui.app import EvaltuiApp
@@ -93,10 +94,7 @@ def laid_out(problems: tuple[Problem, ...]) -> Layout:
 
 
 class ProblemTable(EvalTable):
-    """The problems, drawn like the eval list (thousands of rows cost a screenful); Enter jumps to the eval."""
-
-    BINDINGS = [Binding("enter", "screen.jump", "Go to eval", id="check-jump")]
-    """Enter jumps to the eval of the problem under the cursor."""
+    """The problems, drawn like the eval list (thousands of rows cost a screenful); Enter (the screen's) jumps to the eval."""
 
 
 class CheckScreen(Screen):
@@ -126,13 +124,15 @@ class CheckScreen(Screen):
         app: EvaltuiApp
 
     BINDINGS = [
+        # On the screen rather than the table: the footer's keys do not wait for the focus.
+        Binding("enter", "jump", "Go to eval", id="check-jump"),
         Binding("escape", "app.pop_screen", "Back", id="check-back"),
         Binding("a", "annotate", "Annotate", id="check-annotate"),
         Binding("R", "rerun", "Check again", id="check-rerun"),
         Binding("e", "edit", "Edit", id="check-edit", show=False),
     ]
-    """Back, annotate the problem's eval, run the checks again, open the problem's file:line in `$EDITOR`
-    (Enter on a row jumps to its eval)."""
+    """Jump to the eval of the problem under the cursor, back, annotate the problem's eval, run the checks
+    again, open the problem's file:line in `$EDITOR`."""
 
     def __init__(self, eval_name: str | None = None, *, now: dt.datetime | None = None) -> None:
         super().__init__(id="check-screen")
@@ -140,27 +140,43 @@ class CheckScreen(Screen):
         self.now = now
         self.problems: list[Problem] = []
         self._awaiting = False  # the main screen's run of the checks is under way: it hands them over
+        self._shown: ChecksDone | None = None  # the checks on screen
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Running checks…", style="dim"), id="check-summary")
         yield ProblemTable([(label, None) for label in COLUMNS], id="check-problems")
         yield Static(id="check-detail")
-        yield Footer()
+        yield SteadyFooter()
 
     def on_mount(self) -> None:
         self.query_one(ProblemTable).focus()
+        self._take_checks()
+
+    def reopen(self, eval_name: str | None) -> None:
+        """Shown again (the app keeps this screen once built): the latest checks, the cursor where it was."""
+        self.eval_name = eval_name
+        self._take_checks()
+
+    def _take_checks(self) -> None:
         if self.now is not None:  # checked at another moment than the app's: run them for it
-            self.run_checks()
+            self.action_rerun()
             return
         state = self.app.state
         state.checks_wanted = True  # from now on they run again after every history pass
         cached = state.current_checks()
         if cached is not None:
-            self._done(cached)
-        elif state.checks_under_way():
+            if cached is not self._shown:
+                self._done(cached)
+            return
+        # What is on screen is for an older history pass: the next answer replaces it.
+        self._shown, self.problems = None, []
+        self.query_one(ProblemTable).clear()
+        self.query_one("#check-detail", Static).update("")
+        if state.checks_under_way():
             self._awaiting = True
+            self.query_one("#check-summary", Static).update(Text("Running checks…", style="dim"))
         else:
-            self.run_checks()
+            self.action_rerun()
 
     def awaiting_checks(self) -> bool:
         """Whether this screen waits for the checks the main screen is running."""
@@ -183,7 +199,7 @@ class CheckScreen(Screen):
     @on(ChecksDone)
     def _done(self, message: ChecksDone) -> None:
         message.stop()
-        self._awaiting = False
+        self._awaiting, self._shown = False, message
         colors = self.app.get_css_variables()
         summary = self.query_one("#check-summary", Static)
         if message.error:

@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import get_current_worker
 
 from evaltui.core.registry.overview import read_dataset
@@ -28,9 +28,10 @@ from evaltui.tui.messages import (
     RegistryLoaded,
     StateChanged,
 )
-from evaltui.tui.screens.opening import OPEN_SCREENS
+from evaltui.tui.screens.opening import screen_for
 from evaltui.tui.widgets.base import DetailTab
 from evaltui.tui.widgets.eval_list import EvalList
+from evaltui.tui.widgets.footer import SteadyFooter
 from evaltui.tui.widgets.header import HeaderParts, TopBar
 from evaltui.tui.widgets.overview import Overview
 
@@ -109,6 +110,7 @@ class MainScreen(Screen):
         super().__init__(id="main")
         self._history_generation = 0
         self.history_pending = False  # a history pass is running (tests wait on this)
+        self._detail_pane: DetailPane | None = None  # kept: a query would walk every widget, on every key
 
     def compose(self) -> ComposeResult:
         yield TopBar(id="topbar")
@@ -140,15 +142,12 @@ class MainScreen(Screen):
 
         if not self.is_attached or self.query("#detail"):
             return  # the app is closing, or it is there already
-        detail = DetailPane()
+        detail = self._detail_pane = DetailPane()
         detail.eval_name = self.query_one(EvalList).current
         self.query_one("#panels").mount(detail)
         search = Input(placeholder="search the detail pane (enter: next, esc: close)", id="detail-search")
         self.mount(search, after=self.query_one("#panels"))
-        footer = Footer()
-        self.mount(footer)
-        # A footer draws its keys when the bindings change; tell it once it is mounted.
-        footer.call_after_refresh(footer.refresh_bindings)
+        self.mount(SteadyFooter())  # its keys are drawn as it is composed, with the focus already set
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load(self) -> None:
@@ -313,8 +312,8 @@ class MainScreen(Screen):
 
     def _detail(self) -> DetailPane | None:
         """The detail pane, None until `_mount_rest` has mounted it (and imported its widgets)."""
-        found = self.query("#detail")
-        return found.first() if found else None  # type: ignore[return-value]  # only the pane has that id
+        pane = self._detail_pane
+        return pane if pane is not None and pane.is_attached else None
 
     def refresh_tabs(self) -> None:
         """Something the tabs show was (re)loaded: redraw the visible one."""
@@ -361,9 +360,9 @@ class MainScreen(Screen):
 
     def action_open_screen(self, name: str) -> None:
         """Push one of `OPEN_SCREENS`; it is given the eval under the cursor."""
-        factory = OPEN_SCREENS.get(name)
-        if factory is not None:
-            self.app.push_screen(factory(self.query_one(EvalList).current))
+        screen = screen_for(self.app, name, self.query_one(EvalList).current)
+        if screen is not None and screen not in self.app.screen_stack:
+            self.app.push_screen(screen)
 
     def select_eval(self, name: str) -> None:
         self.query_one(EvalList).select(name)

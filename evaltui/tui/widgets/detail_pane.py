@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from textual import on
-from textual.widgets import TabbedContent, TabPane
+from textual.widgets import ContentSwitcher, TabbedContent, TabPane
 
 from evaltui.tui.messages import DiffRequested
 from evaltui.tui.widgets.base import DetailTab, load_object
@@ -40,6 +40,7 @@ class DetailPane(TabbedContent):
         self.eval_name: str | None = None
         self._search_query = ""  # what `/` looked for last, and where it found it
         self._search_at: tuple[int, int] | None = None
+        self._drawn_ahead: DetailTab | None = None  # the tab `switch` drew before showing it
         for title, tab_id, factory in DETAIL_TABS:
             tab = TabPlaceholder(factory, tab_id) if isinstance(factory, str) else factory(id=tab_id)
             self.compose_add_child(TabPane(title, tab, id=f"tab-{tab_id}"))
@@ -47,8 +48,9 @@ class DetailPane(TabbedContent):
     def active_tab(self) -> DetailTab | None:
         """The tab on show."""
         pane = self.active_pane
-        tabs = pane.query(DetailTab) if pane is not None else None
-        return tabs.last() if tabs else None
+        # The tab is the pane's own child: its children, not a walk of every widget under it.
+        tabs = [child for child in pane.children if isinstance(child, DetailTab)] if pane is not None else []
+        return tabs[-1] if tabs else None
 
     def show_eval(self, name: str | None) -> None:
         """The selected eval changed, or what the tabs show was (re)loaded: redraw the visible tab."""
@@ -87,26 +89,34 @@ class DetailPane(TabbedContent):
 
     def switch(self, step: int) -> None:
         """The next (`step` 1) or previous (-1) tab."""
-        panes = [pane.id for pane in self.query(TabPane) if pane.id]
+        panes = [pane.id for pane in self.get_child_by_type(ContentSwitcher).children if pane.id]
         if self.active not in panes:
             return
         # The underline jumps rather than slides: a key shows its tab at once, and the tab bar
         # would otherwise keep redrawing for 0.3 s after each `[` / `]`. Tabs decides on the
         # animation while `active` is set, so the level is lowered only for that.
+        target = panes[(panes.index(self.active) + step) % len(panes)]
+        # The tab is drawn for the selected eval while still hidden: the switch then costs one
+        # layout of the screen, not one to show the tab as it was and another for the new eval.
+        tab = next((c for c in self.get_pane(target).children if isinstance(c, DetailTab)), None)
+        if tab is not None and not isinstance(tab, TabPlaceholder):
+            tab.show_eval(self.eval_name)
+            self._drawn_ahead = tab
         app, level = self.app, self.app.animation_level
         app.animation_level = "none"
         try:
-            self.active = panes[(panes.index(self.active) + step) % len(panes)]
+            self.active = target
         finally:
             app.animation_level = level
 
     async def activated(self) -> None:
         """A tab was activated (the screen calls this, as in Textual's own order of handlers):
         build it if it is not yet, show it the selected eval, and focus it when chosen from the pane."""
-        tab = self.active_tab()
+        tab, ahead, self._drawn_ahead = self.active_tab(), self._drawn_ahead, None
         if isinstance(tab, TabPlaceholder):
             await self.mount_tab(tab)
-        self.show_eval(self.eval_name)
+        if tab is None or tab is not ahead or tab.eval_name != self.eval_name:
+            self.show_eval(self.eval_name)
         # A tab chosen from the pane (its tab bar, or another tab) takes the focus into its
         # list; `[` and `]` from the eval list leave the focus there, to keep browsing evals.
         focused = self.screen.focused

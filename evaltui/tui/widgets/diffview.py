@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from weakref import WeakKeyDictionary
 
 from rich.console import Group, RenderableType
 from rich.table import Table
@@ -38,12 +39,20 @@ class PatchLike(Protocol):
     def binary(self) -> bool: ...
 
 
+_THEME_COLORS: WeakKeyDictionary[Any, tuple[object, dict[str, str]]] = WeakKeyDictionary()
+
+
 def theme_colors(app) -> dict[str, str]:
     """Rich colours for diff lines and badges from the theme's variables, so Text styles follow the theme.
 
     Translucent variables (`foreground-muted` is the foreground at 60%) are blended over the
-    background first: Rich has no alpha and would drop the style.
+    background first: Rich has no alpha and would drop the style. Worked out once per app and
+    theme: the tabs ask on every draw, and the theme's variables take a millisecond to generate.
     """
+    theme = app.current_theme
+    known = _THEME_COLORS.get(app)
+    if known is not None and known[0] is theme:
+        return dict(known[1])
     variables = app.get_css_variables()
     keys = ("success", "error", "warning", "primary", "accent", "foreground-muted", "secondary")
     try:
@@ -58,7 +67,8 @@ def theme_colors(app) -> dict[str, str]:
             out[key] = "default"
             continue
         out[key] = (background + color if color.a < 1 else color).hex6
-    return out
+    _THEME_COLORS[app] = (theme, out)
+    return dict(out)
 
 
 def diff_cache(state) -> dict[Any, Any]:

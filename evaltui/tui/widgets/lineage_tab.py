@@ -20,15 +20,13 @@ from evaltui.tui.messages import DiffRequested, NotesLoaded
 from evaltui.tui.widgets.base import DetailTab
 from evaltui.tui.widgets.commit_diff import CommitDiff
 from evaltui.tui.widgets.diffview import history_ready, theme_colors
+from evaltui.tui.widgets.lineage_list import LineageList
+from evaltui.tui.widgets.overview import Drawn
 from evaltui.tui.widgets.timeline import entry_details, entry_line, entry_prompt, header
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'s' * (n != 1)}"
-
-
-class LineageList(OptionList):
-    """The timeline: version headings (not selectable) with their commits under them."""
 
 
 class LineageTab(DetailTab):
@@ -81,6 +79,7 @@ class LineageTab(DetailTab):
         self._acks: set[str] = set()
         self._acks_from: object = None  # the notes file the acknowledgements were read from
         self._drawn: tuple = ()  # what the list was last filled from, to keep the cursor on redraws
+        self._detail_of: tuple = ()  # what the commit's details were last drawn from
         self.expanded = False  # every commit with its files, subject and note on lines of its own
 
     def compose(self) -> ComposeResult:
@@ -177,12 +176,12 @@ class LineageTab(DetailTab):
         self, lineage: history.Lineage, name: str, entries: Sequence[history.Entry], colors: dict[str, str]
     ) -> None:
         self.query_one("#lineage-loading").display = False
-        self.query_one("#lineage-head", Static).update(self._headline(lineage, name, entries, colors))
         timeline = self.timeline
         timeline.display = True
         key = (name, lineage, frozenset(self._acks), self.app.theme, self.expanded)
         if key == self._drawn:
-            return
+            return  # drawn already (the headline too): updating it would lay the screen out again
+        self.query_one("#lineage-head", Static).update(self._headline(lineage, name, entries, colors))
         keep = self.selected_commit
         self._drawn = key
         self.entries = {e.commit: e for e in entries}
@@ -195,7 +194,8 @@ class LineageTab(DetailTab):
                 i, span = starts[entry.commit]
                 if options:
                     options.append(None)
-                options.append(Option(header(span, i == 0, colors), disabled=True))
+                # Drawn once per width: the list asks a heading for its height, then for its lines.
+                options.append(Option(Drawn(timeline, header(span, i == 0, colors)), disabled=True))
             elif entry.commit not in in_spans and (not options or options[-1] is not None):
                 gone = Text(f"removed from {FILENAME}", style=f"bold {colors['error']}")
                 options.append(Option(gone, disabled=True))
@@ -205,18 +205,23 @@ class LineageTab(DetailTab):
         timeline.highlighted = timeline.get_option_index(target)
         self._show_details(target)
 
-    def _prompt(self, entry, colors: dict[str, str]) -> RenderableType:
+    def _prompt(self, entry, colors: dict[str, str]) -> RenderableType | Drawn:
         acknowledged = notes_core.is_acknowledged(entry.commit, self._acks)
         if self.expanded:
-            return entry_prompt(entry, colors, acknowledged, self._mark(entry.commit))
+            return Drawn(self.timeline, entry_prompt(entry, colors, acknowledged, self._mark(entry.commit)))
         return entry_line(entry, colors, acknowledged, self._mark(entry.commit))
 
     def _show_details(self, commit: str | None) -> None:
         detail = self.query_one("#lineage-detail", Static)
         entry = self.entries.get(commit) if commit else None
         detail.display = entry is not None and not self.expanded
-        if entry is not None:
-            acknowledged = notes_core.is_acknowledged(entry.commit, self._acks)
+        if entry is None:
+            return
+        acknowledged = notes_core.is_acknowledged(entry.commit, self._acks)
+        # The list's highlight repeats what `_fill` showed: only a change is drawn (and laid out).
+        key = (entry, acknowledged, self.app.theme)
+        if key != self._detail_of:
+            self._detail_of = key
             detail.update(entry_details(entry, theme_colors(self.app), acknowledged))
 
     def _mark(self, commit: str) -> str:

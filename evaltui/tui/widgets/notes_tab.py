@@ -86,6 +86,7 @@ class NotesTab(DetailTab):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._read_for: object = None  # the registry the shared notes were read for: a reload reads them again
+        self._drawn: tuple = ()  # what the body was last drawn from
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Reading notes…", style="dim"), id="notes-body")
@@ -94,17 +95,24 @@ class NotesTab(DetailTab):
         body = self.query_one("#notes-body", Static)
         registry = self.state.registry
         if registry is None:
+            self._drawn = ()
             body.update(Text("Loading evals…", style="dim"))
             return
         found = self.state.notes
         if found is None or self._read_for is not registry:
+            self._drawn = ()
             body.update(Text("Reading notes…", style="dim"))
             self.load_notes()
             return
         if self.eval_name is None or self.eval_name not in registry.evals:
+            self._drawn = ()
             body.update(Text("No eval selected.", style="dim"))
             return
-        body.update(render_notes(self.eval_name, found, registry, self.app.get_css_variables()))
+        # Drawing lays the pane out again: a tab switched back to on the same notes keeps its body.
+        key = (self.eval_name, found, registry, self.app.theme)
+        if key != self._drawn:
+            self._drawn = key
+            body.update(render_notes(self.eval_name, found, registry, self.app.get_css_variables()))
 
     @on(NotesLoaded)
     def _notes_loaded(self, message: NotesLoaded) -> None:
