@@ -79,3 +79,27 @@ async def test_the_history_read_is_set_aside_from_full_collections(demo_repo):
         # Frozen objects are in no generation the collector walks.
         assert all(obj is not lineage for obj in gc.get_objects())
         assert gc.get_threshold()[2] >= FULL_COLLECTION_EVERY  # and full collections come rarely
+
+
+def test_what_is_set_aside_never_includes_garbage():
+    """Frozen objects are never collected: garbage cycles are collected before a read is set aside."""
+    import weakref
+
+    from evaltui.tui.loaders import set_aside
+
+    class Node:
+        pass
+
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle: only the collector frees it
+        gone = weakref.ref(a)
+        del a, b
+        set_aside()
+        assert gone() is None
+    finally:
+        gc.unfreeze()
+        if not was:
+            gc.disable()
