@@ -2,7 +2,8 @@
 
 The floor is a bare Textual app that shows one static line, started the same way in the same
 run. Both run headless in their own process; each prints the wall-clock time of the frame
-that shows its content and exits. The measure is that instant minus the moment the process
+that shows its content and exits: the bare app once its first frame is out (after a refresh),
+evaltui on `EvalsShown`, which the list posts once the frame that draws its rows is out. The measure is that instant minus the moment the process
 was spawned (teardown is not part of "showing the list"). Prints the median of each and, on
 the last line, the ratio (target ≤ 1.5).
 """
@@ -47,9 +48,9 @@ from evaltui.tui.app import EvaltuiApp
 from evaltui.tui.messages import EvalsShown
 class Timed(EvaltuiApp):
     @on(EvalsShown)
-    def _shown(self, message):
+    def _shown(self, message):  # posted once the frame that draws the rows is out
         assert message.count == 200, message.count
-        self.call_after_refresh(self.shown)
+        self.shown()
     def shown(self):
         print(time.time(), flush=True)
         self.exit()

@@ -264,9 +264,9 @@ class MainScreen(Screen):
         # Once the list is on screen (its first paint waits for none of it): the watcher, the history
         # pass, the detail pane and `EvalsShown` (app-level: start-up timing). A reload, or problems
         # shown over the list, go on at once.
-        steps = (partial(self.app.follow, registry), partial(self.load_history, registry), self._mount_rest)
         shown = partial(self.app.post_message, EvalsShown(count))
-        self.query_one(EvalList).after_paint(*steps, shown, wait=not (self.query("#detail") or registry.errors))
+        steps = (partial(self.app.follow, registry), partial(self.load_history, registry), self._mount_rest)
+        self.query_one(EvalList).after_paint(shown, *steps, wait=not (self.query("#detail") or registry.errors))
         if registry.errors:
             self.app.show_problems(registry.problems, count)
 
