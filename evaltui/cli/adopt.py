@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_adopt(args: argparse.Namespace) -> int:
-    from evaltui.cli.basic import paused_gc
+    from evaltui.core.gcpause import paused_gc
 
     with paused_gc():
         return _adopt(args)

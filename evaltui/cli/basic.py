@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gc
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TypedDict
 
@@ -121,24 +118,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextlib.contextmanager
-def paused_gc() -> Iterator[None]:
-    """No garbage collection while one command reads thousands of tables, documents and commits:
-    they live until it ends, so the collector's passes over them would only cost time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            # Enabled as it is, the collector would first walk every object made meanwhile (tens of
-            # milliseconds); moved aside and back, they join the oldest generation untouched.
-            gc.freeze()
-            gc.enable()
-            gc.unfreeze()
-
-
 def cmd_check(args: argparse.Namespace) -> int:
+    from evaltui.core.gcpause import paused_gc
+
     with paused_gc():
         return _check(args)
 

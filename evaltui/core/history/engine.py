@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import gc
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evaltui.core import fsutil
 from evaltui.core.errors import GitError
+from evaltui.core.gcpause import paused_gc
 from evaltui.core.history.blobs import BlobReader
 from evaltui.core.history.bounded import bounded
 from evaltui.core.history.builder import Builder, NeedsFullBuild
@@ -54,17 +54,8 @@ def load_lineage(registry: Registry, *, cache_dir: Path | None = None, since: st
     Never raises for the state of the repository: a missing repository, no commits, a shallow
     or partial clone become notes on the result.
     """
-    enabled = gc.isenabled()
-    gc.disable()  # hundreds of thousands of small tuples: collection passes would only cost time
-    try:
+    with paused_gc():  # hundreds of thousands of small tuples that all outlive the build
         return _load(registry, Path(cache_dir) if cache_dir else _default_cache(registry.state_dir), since)
-    finally:
-        if enabled:
-            # Enabled as it is, the collector would first walk every object the build made (tens
-            # of milliseconds); moved aside and back, they join the oldest generation untouched.
-            gc.freeze()
-            gc.enable()
-            gc.unfreeze()
 
 
 def _load(registry: Registry, cache_dir: Path, since: str | None = None) -> Lineage:
@@ -85,12 +76,12 @@ def _load(registry: Registry, cache_dir: Path, since: str | None = None) -> Line
     key: BuildKey = (repo.head, repo.prefix, repo.shallow)
     if since is not None and not cached:
         try:
-            rows, base = bounded(registry.root, repo, since)
+            built, base = bounded(registry.root, repo, since)
         except (NeedsFullBuild, GitError):
             pass
         else:
             store.close()  # nothing was written: a bounded lineage is never cached
-            lineage = materialize(rows["rows"], identities, names, live, repo.head, "bounded")
+            lineage = materialize(built["rows"], identities, names, live, repo.head, "bounded")
             return dataclasses.replace(lineage, since=base)
     # Without a cache the whole history is read anyway: let git start walking at once.
     try:

@@ -245,24 +245,9 @@ def open_store(folder: Path) -> diskcache.Cache | None:
     import diskcache  # here: the app's start-up imports this module, and diskcache takes a while
 
     try:
-        return diskcache.Cache(str(folder), size_limit=2**28, sqlite_synchronous=0, disk=_raw_disk())
+        return diskcache.Cache(str(folder), size_limit=2**28, sqlite_synchronous=0, disk=safepickle.record_disk())
     except Exception:  # an unusable directory or database: no cache this time
         return None
-
-
-@functools.cache
-def _raw_disk() -> type[diskcache.Disk]:
-    """diskcache's storage, refusing values it would unpickle: an entry is bytes, read by `_loads` alone."""
-    import diskcache
-    from diskcache.core import MODE_PICKLE
-
-    class RawDisk(diskcache.Disk):  # type: ignore[misc]  # diskcache ships no types
-        def fetch(self, mode: int, filename: str, value: Any, read: bool) -> Any:
-            if mode == MODE_PICKLE:
-                raise ValueError("a registry cache entry is never a pickle of diskcache's own")
-            return super().fetch(mode, filename, value, read)
-
-    return RawDisk
 
 
 def _proxy(items: dict[str, Any]) -> Mapping[str, Any]:
