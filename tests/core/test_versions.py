@@ -633,6 +633,122 @@ def test_unknown_yaml_tags_are_read_as_plain_values_never_constructed():
     assert doc["process_docs"] == "utils.process_docs" and doc["filters"] == [1, 2] and doc["obj"] == {"cmd": "x"}
 
 
+def _safe_constructor_reading(text: str):
+    """`text` as PyYAML's safe constructor reads it, unknown tags as plain values (the reference)."""
+    import yaml
+
+    class Reference(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # the parser ours is built on
+        pass
+
+    def plain(loader, _suffix, node):
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return loader.construct_mapping(node, deep=True)
+
+    Reference.add_multi_constructor("", plain)
+    try:
+        return repr(yaml.load(text, Loader=Reference))
+    except (yaml.YAMLError, ValueError, TypeError) as exc:  # as `structured.parse` catches
+        return f"error: {type(exc).__name__}"
+
+
+TRICKY_YAML = [
+    "a: &x [1, 2]\nb: *x\n",  # an alias gives the same list
+    "base: &b {x: 1, y: 2}\nt:\n  <<: *b\n  y: 3\n",  # a merge key
+    "- &a {x: 1}\n- *a\n- <<: [*a, {z: 0}]\n  y: 2\n",
+    "a: &a\n  b: *a\n",  # a mapping inside itself
+    "l: &l [1, *l]\n",
+    "? [1]\n: 2\n",  # a key that cannot be a dict key
+    "? {a: 1}\n: 2\n",
+    "=: v\n",
+    "!!set {a, b}\n",
+    "x: !!omap [a: 1, b: 2]\ny: !!pairs [a: 1]\n",
+    "a: !function f.g\nb: !custom {k: v}\nc: !seq [1, x]\nd: !!str 12\n",
+    "t: 2001-12-14\nn: ~\nf: .inf\ny: yes\ni: 0x1f\nq: '1.0'\nv: 1.0\n",
+    "1: one\n2.5: two\ntrue: three\nnull: four\n2001-12-14: five\n",
+    "dup: 1\ndup: 2\n",
+    "",
+    "just text\n",
+    "!!binary aGVsbG8=\n",
+    "a: !!int nope\n",  # a constructor error
+    "a: [\n",  # a parse error
+]
+
+
+@pytest.mark.parametrize("text", TRICKY_YAML)
+def test_yaml_reads_as_the_safe_constructor_does(text):
+    import yaml
+
+    from evaltui.core.registry import structured
+
+    try:
+        ours = repr(yaml.load(text, Loader=structured.yaml_loader()))
+    except (yaml.YAMLError, ValueError, TypeError) as exc:  # as `structured.parse` catches
+        ours = f"error: {type(exc).__name__}"
+    assert ours == _safe_constructor_reading(text)
+
+
+def test_a_yaml_alias_is_the_same_object():
+    from evaltui.core.registry import structured
+
+    doc = versions.parse_structured("a: &x {k: [1]}\nb: *x\nc: [*x, *x]\n", ".yaml")
+    assert doc["a"] is doc["b"] is doc["c"][0] is doc["c"][1]
+    laughs = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi")
+    )  # 9**9 strings if an alias were a copy
+    top = structured.parse(laughs, "yaml")["i"]
+    assert top[0] is top[8] and top[0][0] is top[8][8]
+
+
+_yaml_scalars = st.one_of(
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), max_size=8),
+    st.sampled_from(["1", "1.0", "yes", "~", "null", "2001-12-14", "0x10", ".nan", "!function f.g", "*x", "&y"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.recursive(
+        _yaml_scalars,
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_yaml_scalars, inner, max_size=3),
+        max_leaves=12,
+    )
+)
+def test_generated_yaml_reads_as_the_safe_constructor_does(value):
+    import yaml
+
+    from evaltui.core.registry import structured
+
+    def emit(v, indent=0):
+        pad = "  " * indent
+        if isinstance(v, dict):
+            return (
+                "".join(
+                    f"{pad}{k}:\n{emit(x, indent + 1)}" if isinstance(x, (dict, list)) and x else f"{pad}{k}: {x}\n"
+                    for k, x in v.items()
+                )
+                or f"{pad}{{}}\n"
+            )
+        if isinstance(v, list):
+            return (
+                "".join(
+                    f"{pad}-\n{emit(x, indent + 1)}" if isinstance(x, (dict, list)) and x else f"{pad}- {x}\n"
+                    for x in v
+                )
+                or f"{pad}[]\n"
+            )
+        return f"{pad}{v}\n"
+
+    text = emit(value)
+    try:
+        ours = repr(yaml.load(text, Loader=structured.yaml_loader()))
+    except (yaml.YAMLError, ValueError, TypeError) as exc:  # as `structured.parse` catches
+        ours = f"error: {type(exc).__name__}"
+    assert ours == _safe_constructor_reading(text)
+
+
 @pytest.mark.parametrize(
     "text",
     ["metadata:\n  - version: 1.0\n", "metadata:\n  - other: 2\n  - version: 1.0\n", "metadata: [{version: 1.0}]\n"],

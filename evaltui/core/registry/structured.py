@@ -15,6 +15,7 @@ _TOML_LINE = re.compile(r"^\s*(\[\[?[^\]]+\]\]?|[A-Za-z0-9_\-\"'.]+\s*=)")
 _YAML_KEY = re.compile(r"^\s*[^#\s=][^=]*?:(\s|$)")
 
 _LOADER: Any = None
+_TAGS: dict[tuple[str, Any], str] = {}  # (scalar text, implicit flags) -> the tag the resolver gives it
 
 
 def yaml_loader() -> Any:
@@ -32,6 +33,31 @@ def yaml_loader() -> Any:
         class PlainTagLoader(base):  # type: ignore[misc, valid-type]
             """`SafeLoader` that turns unknown tags into the plain scalar, list or mapping they tag."""
 
+            def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+                # A scalar's tag depends on its text and quoting alone (no path resolvers are
+                # added), and the same keys and values come back in file after file.
+                if kind is not yaml.ScalarNode:
+                    return super().resolve(kind, value, implicit)
+                key = (value, implicit)
+                tag = _TAGS.get(key)
+                if tag is None:
+                    if len(_TAGS) > 50_000:
+                        _TAGS.clear()
+                    tag = _TAGS[key] = super().resolve(kind, value, implicit)
+                return tag
+
+            def construct_document(self, node: Any) -> Any:
+                # Strings, mappings and lists (nearly all of a harness's file) are built in one
+                # walk; any other node goes through the safe constructor itself.
+                try:
+                    return _Plain(self).build(node)
+                except _Unusual:
+                    return super().construct_document(node)
+                finally:
+                    self.constructed_objects.clear()
+                    self.recursive_objects.clear()
+                    self.deep_construct = False
+
         def plain(loader: Any, _suffix: str, node: Any) -> Any:
             if isinstance(node, yaml.ScalarNode):
                 return loader.construct_scalar(node)
@@ -43,6 +69,65 @@ def yaml_loader() -> Any:
         PlainTagLoader.add_multi_constructor("", plain)
         _LOADER = PlainTagLoader
     return _LOADER
+
+
+_STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_KEY_TAGS_OF_MERGES = frozenset({"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"})
+
+
+class _Unusual(Exception):
+    """A document the short walk leaves to PyYAML's constructor (an alias of itself)."""
+
+
+class _Plain:
+    """What `PlainTagLoader` builds, without its per-node bookkeeping.
+
+    A string (tagged `str`, or by a tag the loader does not know) is its text, a mapping
+    tagged `map` a dict and a sequence tagged `seq` a list, as the safe constructor builds
+    them; a node that is an alias of an earlier one gives the same object. Other scalars
+    (numbers, booleans, dates) and other collections, a mapping with a merge key (`<<`) or a
+    key that is not a scalar are handed to the loader's own constructor.
+    """
+
+    def __init__(self, loader: Any):
+        self.loader = loader
+        self.known = loader.yaml_constructors
+        self.done: dict[Any, Any] = {}  # container nodes (by identity) -> what they became
+        self.open: set[int] = set()
+
+    def build(self, node: Any) -> Any:
+        import yaml
+
+        value = node.value
+        if isinstance(value, str):  # a scalar node
+            tag = node.tag
+            if tag == _STR or tag not in self.known:
+                return value
+            return self.loader.construct_object(node, deep=True)
+        done = self.done.get(node)
+        if done is not None:
+            return done
+        if id(node) in self.open:
+            raise _Unusual  # a collection inside itself: PyYAML reports it
+        tag = node.tag
+        plain = tag not in self.known
+        if isinstance(node, yaml.MappingNode) and (tag == _MAP or plain):
+            if any(k.tag in _KEY_TAGS_OF_MERGES or not isinstance(k.value, str) for k, _ in value):
+                out: Any = self.loader.construct_object(node, deep=True)
+            else:
+                self.open.add(id(node))
+                out = {}
+                for k, v in value:
+                    out[self.build(k)] = self.build(v)
+                self.open.discard(id(node))
+        elif isinstance(node, yaml.SequenceNode) and (tag == _SEQ or plain):
+            self.open.add(id(node))
+            out = [self.build(v) for v in value]
+            self.open.discard(id(node))
+        else:
+            out = self.loader.construct_object(node, deep=True)
+        self.done[node] = out
+        return out
 
 
 def format_for(path: str, declared: str | None = None) -> str | None:
