@@ -1107,3 +1107,28 @@ def test_render_key_quotes_and_escapes():
     assert render_key(("rotation", "absences", 0, "member")) == "rotation.absences[0].member"
     assert render_key(("evals", "a b", "x")) == 'evals."a b".x'
     assert render_key(("people", 'q"\n')) == 'people."q\\"\\n"'
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_each_eval_knows_the_line_of_its_table(tmp_path, newline):
+    text = newline.join(
+        [
+            "# header comment",
+            "[project]",
+            'name = "x"',
+            "",
+            "[evals.first]  # the first one",
+            'version = "1"',
+            'paths = ["a.txt"]',
+            "",
+            "  [evals.indented]",
+            'version = "1"',
+            'paths = ["a.txt"]',
+            '[evals."quoted.name"]',
+            'version = "1"',
+            'paths = ["a.txt"]',
+            "",
+        ]
+    )
+    registry = parse_registry(text, tmp_path, check_files=False)
+    assert {name: ev.line for name, ev in registry.evals.items()} == {"first": 5, "indented": 9, "quoted.name": 12}

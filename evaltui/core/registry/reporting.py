@@ -13,7 +13,7 @@ from evaltui.core.registry.tomlpos import KeyLocator, KeyPath, describe, render_
 
 # Eval tables are located on every load (`Eval.line`); a scan of header lines does that
 # without building the full locator, which is built only when a problem needs a position.
-_HEADER_LINE = re.compile(r"^\s*\[([A-Za-z0-9_.\- ]+)\]\s*(?:#.*)?$")
+_HEADER_LINE = re.compile(r"\n[ \t]*\[([A-Za-z0-9_.\- ]+)\][ \t\r]*(?:#[^\n]*)?(?=\n|$)")
 
 
 def finite(value: Any) -> bool:
@@ -46,12 +46,16 @@ class Reporter:
     def table_line(self, *key: str) -> int | None:
         """Line of a `[a.b]` header, from a quick scan; the full locator is built only for problems."""
         if self._headers is None:
+            # Header lines only, found by one search over the text; a line's number is the count
+            # of line feeds before it (as TOML counts lines).
             self._headers = {}
-            for lineno, raw in enumerate(self.text.splitlines(), start=1):
-                m = _HEADER_LINE.match(raw)
-                if m:
-                    parts = tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
-                    self._headers.setdefault(parts, lineno)
+            text = "\n" + self.text
+            lineno, pos = 0, 0
+            for m in _HEADER_LINE.finditer(text):
+                lineno += text.count("\n", pos, m.start() + 1)
+                pos = m.start() + 1
+                parts = tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
+                self._headers.setdefault(parts, lineno)
         line = self._headers.get(tuple(key))
         return line if line is not None else self.locator.find(key)[0]
 

@@ -27,8 +27,16 @@ HEADER = re.compile(
 )
 ROOT_EVALS = re.compile(r"""(?m)^\s*["']?evals["']?\s*[.=]""")
 # Text the line reader must not see: a header or array line after indentation, a control
-# character other than tab and line ends, a carriage return without its line feed.
-_UNUSUAL = re.compile(r"\n[ \t]+\[|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)")
+# character other than tab and line ends, a carriage return without its line feed. Three
+# searches: one pattern of the three alternatives tries every position (4x slower).
+_INDENTED_BRACKET = re.compile(r"\n[ \t]+\[")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_LONE_CR = re.compile(r"\r(?!\n)")
+
+
+def _unusual(text: str) -> bool:
+    return bool(_INDENTED_BRACKET.search(text) or _CONTROL.search(text) or ("\r" in text and _LONE_CR.search(text)))
+
 
 # What a line after "[" is: "whole" (only the full parser can read it), "other" (not an eval's
 # table), (eval name, whether it is the eval's own table), or None (not a header).
@@ -53,7 +61,7 @@ def recall(part: str) -> Recalled | None:
 
 def loads(text: str) -> dict[str, Any]:
     """`tomllib.loads(text)`, faster on a registry of many plain eval tables; `TOMLDecodeError` alike."""
-    doc = _split_loads(text) if '"""' not in text and "'''" not in text and not _UNUSUAL.search(text) else None
+    doc = _split_loads(text) if '"""' not in text and "'''" not in text and not _unusual(text) else None
     return doc if doc is not None else tomllib.loads(text)
 
 
