@@ -52,9 +52,10 @@ class Documents:
             found = self.included[key] = includes_of(doc, path)
         return found
 
-    def at(self, path: str, declared: str | None, doc: Any, dotted: str) -> VersionInfo:
+    def at(self, path: str, declared: str | None, doc: Any, dotted: str) -> VersionInfo | KeyMissing:
         """`at_key` on the document `load(path, declared)` returned, worked out once (a template's
-        version is looked up for every task that includes it)."""
+        version is looked up for every task that includes it); a missing key is returned, not
+        raised (most files of a chain do not hold the version)."""
         key = (path, declared, dotted)
         found = self.keys.get(key)
         if found is None:
@@ -63,8 +64,6 @@ class Documents:
             except KeyMissing as exc:
                 found = exc
             self.keys[key] = found
-        if isinstance(found, KeyMissing):
-            raise found.with_traceback(None)
         return found
 
 
@@ -131,10 +130,10 @@ def from_chain(read: Reader | Documents, path: str, dotted: str, declared: str |
             raise VersionSourceError(
                 f"{path}: file not found" if by is None else f"{by}: includes {current!r}, which does not exist"
             )
-        try:
-            return docs.at(current, fmt, doc, dotted)
-        except KeyMissing as exc:
-            first_missing = first_missing or exc
+        found = docs.at(current, fmt, doc, dotted)
+        if not isinstance(found, KeyMissing):
+            return found
+        first_missing = first_missing or found
         # The last include overrides the ones before it, so it is searched first.
         stack.extend((inc, current) for inc in docs.includes(current, fmt, doc))
     assert first_missing is not None
