@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,6 +35,8 @@ class Reporter:
         self._headers: dict[tuple[str, ...], int] | None = None
         self.listings: dict[str, list[str]] = {}  # directory walks shared by the globs in `paths`
         self.folders_inside: dict[str, bool] = {}
+        # Folders whose files were looked at: their entries by name once a second file is asked about.
+        self.entries: dict[str, dict[str, os.DirEntry[str]] | None] = {}
         self.paths_ok: dict[str, str] = {}  # path values found good (a template named by many evals)
         self.looked_at: set[str] = set()  # every repository path whose kind (file, folder, link, absent) was read
 
