@@ -176,6 +176,21 @@ class PathRules(Reporter):
         return inside
 
     def function_ref(self, value: str, key: KeyPath, eval: str | None = None) -> str | None:
+        """`file.py:function` with the file's path normalised; None (and an error) when it is not one.
+
+        A reference read without a problem gives the same answer again (evals of one family
+        share their metric): it is remembered, as good paths are.
+        """
+        known = self.functions_ok.get(value)
+        if known is not None:
+            return known
+        problems = len(self.problems)
+        ref = self.read_function_ref(value, key, eval)
+        if ref and len(self.problems) == problems:
+            self.functions_ok[value] = ref
+        return ref
+
+    def read_function_ref(self, value: str, key: KeyPath, eval: str | None) -> str | None:
         file, sep, func = value.rpartition(":")
         if not sep or not file.endswith(".py") or not func.isidentifier():
             self.error(key, f"expected 'file.py:function', e.g. \"evals/qa.py:accuracy\", got {value!r}", eval=eval)
@@ -184,6 +199,22 @@ class PathRules(Reporter):
         return f"{path}:{func}" if path else None
 
     def version_ref(self, value: str, key: KeyPath, eval: str, declared: str | None = None) -> str | None:
+        """`file.py:function` or `file.yaml#dotted.key` normalised; None (and an error) when it is neither.
+
+        Remembered when read without a problem, as `function_ref` is (a family's evals share
+        their version file); `declared` (a `version_format`) decides which files may have a key.
+        """
+        memo = (value, bool(declared))
+        known = self.versions_ok.get(memo)
+        if known is not None:
+            return known
+        problems = len(self.problems)
+        ref = self.read_version_ref(value, key, eval, declared)
+        if ref and len(self.problems) == problems:
+            self.versions_ok[memo] = ref
+        return ref
+
+    def read_version_ref(self, value: str, key: KeyPath, eval: str, declared: str | None) -> str | None:
         if "#" not in value:
             return self.function_ref(value, key, eval)
         file, _, dotted = value.partition("#")

@@ -38,6 +38,8 @@ class Reporter:
         # Folders whose files were looked at: their entries by name once a second file is asked about.
         self.entries: dict[str, dict[str, os.DirEntry[str]] | None] = {}
         self.paths_ok: dict[str, str] = {}  # path values found good (a template named by many evals)
+        self.functions_ok: dict[str, str] = {}  # `file.py:function` values read without a problem
+        self.versions_ok: dict[tuple[str, bool], str] = {}  # (version_from, has a version_format) alike
         self.looked_at: set[str] = set()  # every repository path whose kind (file, folder, link, absent) was read
 
     @property
@@ -57,7 +59,8 @@ class Reporter:
             for m in _HEADER_LINE.finditer(text):
                 lineno += text.count("\n", pos, m.start() + 1)
                 pos = m.start() + 1
-                parts = tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
+                name = m.group(1)  # no quotes in it: the pattern has none; spaces are rare
+                parts = tuple(name.split(".") if " " not in name else (p.strip() for p in name.split(".")))
                 self._headers.setdefault(parts, lineno)
         line = self._headers.get(tuple(key))
         return line if line is not None else self.locator.find(key)[0]
@@ -105,6 +108,8 @@ class Reporter:
         if name not in table:
             return default
         value = table[name]
+        if type(value) in kinds and type(value) is not float:  # the usual case: exactly a kind asked for
+            return value
         ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
         if ok and not finite(value):
             ok, what = False, f"{what}, a finite one"
