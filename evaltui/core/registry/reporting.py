@@ -121,7 +121,9 @@ class Reporter:
     def str_list(
         self, table: Mapping[str, Any], name: str, key: KeyPath, example: str, eval: str | None = None
     ) -> tuple[str, ...]:
-        value = table.get(name, [])
+        if name not in table:
+            return ()
+        value = table[name]
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

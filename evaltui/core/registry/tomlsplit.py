@@ -100,17 +100,21 @@ def _split_loads(text: str) -> dict[str, Any] | None:
     for part in parts[1:]:
         end = part.find("\n")
         line = part if end < 0 else part[:end]
-        kind: HeaderKind | Literal[False] = headers.get(line, False)
-        if kind is False:
-            kind = headers[line] = header_kind(line)
-        if kind == "other":
-            others.append("[" + part)
-            continue
-        if not isinstance(kind, tuple) or not kind[1] or not _EVAL_HEADER.fullmatch(line):
-            return None  # not a header, [evals] itself, a table inside an eval's, or a name to quote
-        name = kind[0]
-        table = read_table([part], name, memo, strict=True, elements=elements)
-        if not isinstance(table, dict) or name in evals:
+        plain = _PLAIN_HEADER.fullmatch(line)  # most headers; as the text has no lone "\r", an _EVAL_HEADER
+        if plain:
+            name = plain.group(1)
+        else:
+            kind: HeaderKind | Literal[False] = headers.get(line, False)
+            if kind is False:
+                kind = headers[line] = header_kind(line)
+            if kind == "other":
+                others.append("[" + part)
+                continue
+            if not isinstance(kind, tuple) or not kind[1] or not _EVAL_HEADER.fullmatch(line):
+                return None  # not a header, [evals] itself, a table inside an eval's, or a name to quote
+            name = kind[0]
+        table = _read_lines(part, memo, elements)
+        if table is None or name in evals:
             return None
         evals[name] = table
         remembered[part] = Recalled(name, table)
