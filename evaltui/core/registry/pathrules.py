@@ -34,7 +34,7 @@ class PathRules(Reporter):
             return path
         self.looked_at.add(path)
         mode = self.kind(path)
-        if not self.folder_inside(path.rpartition("/")[0]) or (  # normal: its folder without dirname's checks
+        if not self.folder_inside(path.rpartition("/")[0]) or (  # a normal path's folder, without dirname
             mode == stat.S_IFLNK and not inside_repo(self.root, path)
         ):
             self.error(

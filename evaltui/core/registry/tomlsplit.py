@@ -100,7 +100,8 @@ def _split_loads(text: str) -> dict[str, Any] | None:
     for part in parts[1:]:
         end = part.find("\n")
         line = part if end < 0 else part[:end]
-        plain = _PLAIN_HEADER.fullmatch(line)  # most headers; as the text has no lone "\r", an _EVAL_HEADER
+        # The usual `[evals.NAME]`: with no lone "\r" in the text, it is also an _EVAL_HEADER.
+        plain = _PLAIN_HEADER.fullmatch(line)
         if plain:
             name = plain.group(1)
         else:
