@@ -33,6 +33,7 @@ class Reporter:
         self.problems: list[Problem] = []
         self._locator: KeyLocator | None = None
         self._headers: dict[tuple[str, ...], int] | None = None
+        self.eval_lines: dict[str, int] = {}  # `[evals.NAME]` header lines the TOML read found on its way
         self.listings: dict[str, list[str]] = {}  # directory walks shared by the globs in `paths`
         self.folders_inside: dict[str, bool] = {}
         # Folders whose files were looked at: their entries by name once a second file is asked about.
@@ -50,6 +51,10 @@ class Reporter:
 
     def table_line(self, *key: str) -> int | None:
         """Line of a `[a.b]` header, from a quick scan; the full locator is built only for problems."""
+        if len(key) == 2 and key[0] == "evals":
+            line = self.eval_lines.get(key[1])
+            if line is not None:
+                return line
         if self._headers is None:
             # Header lines only, found by one search over the text; a line's number is the count
             # of line feeds before it (as TOML counts lines).

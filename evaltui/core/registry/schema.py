@@ -42,7 +42,7 @@ class SchemaReader(ModelRules, RotationRules):
 
     def run(self) -> Registry:
         try:
-            doc = tomlsplit.loads(self.text)
+            doc, self.eval_lines = tomlsplit.loads_located(self.text)
         except tomllib.TOMLDecodeError as exc:
             line, col, message = syntax_error(self.text, exc)
             self.problems.append(

@@ -84,13 +84,24 @@ def recall(part: str) -> Recalled | None:
 
 def loads(text: str) -> dict[str, Any]:
     """`tomllib.loads(text)`, faster on a registry of many plain eval tables; `TOMLDecodeError` alike."""
-    doc = _split_loads(text) if '"""' not in text and "'''" not in text and not _unusual(text) else None
-    return doc if doc is not None else tomllib.loads(text)
+    return loads_located(text)[0]
 
 
-def _split_loads(text: str) -> dict[str, Any] | None:
+def loads_located(text: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """`loads(text)`, and the line of each eval read with a bare `[evals.NAME]` header (none after tomllib).
+
+    The lines come with the split (the registry needs every eval's line): the lines a scan of
+    the header lines finds, as every line that starts with "[" began a table here.
+    """
+    lines: dict[str, int] = {}
+    doc = _split_loads(text, lines) if '"""' not in text and "'''" not in text and not _unusual(text) else None
+    return (doc, lines) if doc is not None else (tomllib.loads(text), {})
+
+
+def _split_loads(text: str, lines: dict[str, int]) -> dict[str, Any] | None:
     parts = ("\n" + text).split("\n[")
     others = [parts[0]]
+    line = parts[0].count("\n")  # line feeds up to the current part's "[", as TOML counts lines
     evals: dict[str, dict[str, Any]] = {}
     first_eval = None  # how many other parts come before the first eval table
     memo: dict[str, SimpleLine] = {}
@@ -98,20 +109,24 @@ def _split_loads(text: str) -> dict[str, Any] | None:
     headers: dict[str, HeaderKind] = {}
     remembered: dict[str, Recalled] = {}
     for part in parts[1:]:
+        line += 1  # the line feed before this "["
+        header_line = line
+        line += part.count("\n")
         end = part.find("\n")
-        line = part if end < 0 else part[:end]
+        header = part if end < 0 else part[:end]
         # The usual `[evals.NAME]`: with no lone "\r" in the text, it is also an _EVAL_HEADER.
-        plain = _PLAIN_HEADER.fullmatch(line)
+        plain = _PLAIN_HEADER.fullmatch(header)
         if plain:
             name = plain.group(1)
+            lines[name] = header_line
         else:
-            kind: HeaderKind | Literal[False] = headers.get(line, False)
+            kind: HeaderKind | Literal[False] = headers.get(header, False)
             if kind is False:
-                kind = headers[line] = header_kind(line)
+                kind = headers[header] = header_kind(header)
             if kind == "other":
                 others.append("[" + part)
                 continue
-            if not isinstance(kind, tuple) or not kind[1] or not _EVAL_HEADER.fullmatch(line):
+            if not isinstance(kind, tuple) or not kind[1] or not _EVAL_HEADER.fullmatch(header):
                 return None  # not a header, [evals] itself, a table inside an eval's, or a name to quote
             name = kind[0]
         table = _read_lines(part, memo, elements)
