@@ -104,3 +104,14 @@ def test_the_last_documents_tables_are_recalled_by_their_text() -> None:
     assert part.startswith("evals.a]")
     assert tomlsplit.recall(part) == ("a", doc["evals"]["a"])
     assert tomlsplit.recall(part + "x = 1\n") is None
+
+
+def test_the_lines_of_bare_eval_headers_come_with_the_split() -> None:
+    text = PLAIN.replace('"b.c"]  # quoted', "b_c]")
+    doc, lines = tomlsplit.loads_located(text)
+    assert doc == tomllib.loads(text)
+    numbered = enumerate(text.splitlines(), 1)
+    assert lines == {line[len("[evals.") : -1]: n for n, line in numbered if line.startswith("[evals.")}
+    assert lines == {"a": 5, "b_c": 17}
+    whole = text + '[evals.c]\nk = """x"""\n'  # read by tomllib alone: no lines
+    assert tomlsplit.loads_located(whole) == (tomllib.loads(whole), {})

@@ -13,6 +13,9 @@ from evaltui.core.registry.records import KEY_SUFFIXES
 from evaltui.core.registry.reporting import Reporter
 from evaltui.core.registry.tomlpos import KeyPath
 
+# A relative path that normalising leaves as it is: segments of these characters, none only dots.
+_PLAIN_PATH = re.compile(r"\.*[A-Za-z0-9_\-][A-Za-z0-9_.\-]*(?:/\.*[A-Za-z0-9_\-][A-Za-z0-9_.\-]*)*")
+
 
 class PathRules(Reporter):
     """Checks of file paths, globs and `file.py:function` / `file.yaml#key` references."""
@@ -25,6 +28,42 @@ class PathRules(Reporter):
         known = self.paths_ok.get(value)
         if known is not None:
             return known
+        # Most values are already normal (`lm_eval/tasks/x/y.yaml`): one match instead of the checks.
+        path = value if _PLAIN_PATH.fullmatch(value) else self.normal_path(value, key, eval)
+        if path is None or not self.check_files:
+            return path
+        self.looked_at.add(path)
+        mode = self.kind(path)
+        if not self.folder_inside(path.rpartition("/")[0]) or (  # a normal path's folder, without dirname
+            mode == stat.S_IFLNK and not inside_repo(self.root, path)
+        ):
+            self.error(
+                key,
+                f"path {value!r} resolves outside the repository (through a symlink); point at a file inside it",
+                "path-escape",
+                eval,
+            )
+            return None
+        if mode == stat.S_IFLNK:
+            try:
+                mode = stat.S_IFMT(os.stat(self.root / path).st_mode)
+            except (OSError, ValueError):
+                mode = None
+        if mode == stat.S_IFDIR:
+            self.error(
+                key,
+                f"{value!r} is a directory; name a file, or use a glob in 'paths' such as \"{path}/**\"",
+                "missing-file",
+                eval,
+            )
+        elif mode != stat.S_IFREG:
+            self.error(key, f"file {value!r} does not exist", "missing-file", eval)
+        else:
+            self.paths_ok[value] = path
+        return path
+
+    def normal_path(self, value: str, key: KeyPath, eval: str | None) -> str | None:
+        """`value` normalised, or None (and an error) when it is empty, absolute or leaves the repository."""
         if not value.strip():
             self.error(
                 key, 'expected a path relative to the repository, e.g. "data/qa.jsonl", got an empty string', eval=eval
@@ -45,44 +84,39 @@ class PathRules(Reporter):
         if "\0" in path:
             self.error(key, f"path {value!r} contains a NUL character", eval=eval)
             return None
-        if not self.check_files:
-            return path
-        self.looked_at.add(path)
-        # One stat of the file; its folder is checked once for every path in it (thousands of
-        # files in a few folders in an adopted tree). Only a symlink is resolved in full.
-        try:
-            mode: int | None = os.lstat(os.path.join(self.root, path)).st_mode
-        except (OSError, ValueError):
-            mode = None
-        if not self.folder_inside(posixpath.dirname(path)) or (
-            mode is not None and stat.S_ISLNK(mode) and not inside_repo(self.root, path)
-        ):
-            self.error(
-                key,
-                f"path {value!r} resolves outside the repository (through a symlink); point at a file inside it",
-                "path-escape",
-                eval,
-            )
-            return None
-        if mode is not None and stat.S_ISLNK(mode):
-            try:
-                mode = os.stat(self.root / path).st_mode
-            except (OSError, ValueError):
-                mode = None
-        is_dir = mode is not None and stat.S_ISDIR(mode)
-        is_file = mode is not None and stat.S_ISREG(mode)
-        if is_dir:
-            self.error(
-                key,
-                f"{value!r} is a directory; name a file, or use a glob in 'paths' such as \"{path}/**\"",
-                "missing-file",
-                eval,
-            )
-        elif not is_file:
-            self.error(key, f"file {value!r} does not exist", "missing-file", eval)
-        else:
-            self.paths_ok[value] = path
         return path
+
+    def kind(self, path: str) -> int | None:
+        """The file type (`stat.S_IFREG`, `S_IFDIR`, `S_IFLNK`...) of a normal repository path, None when absent.
+
+        A folder's second path asked about lists the folder once (a few thousand files in a
+        few hundred folders in an adopted tree: one listing instead of an lstat per file); a
+        folder asked about once, or a name its listing lacks (absent, or matched otherwise by
+        a case-insensitive file system), costs one lstat.
+        """
+        folder, _, name = path.rpartition("/")
+        entries = self.entries.get(folder)
+        if entries is None:
+            if folder in self.entries:
+                entries = self.entries[folder] = self.listing(folder)
+            else:
+                self.entries[folder] = None
+        entry = entries.get(name) if entries else None
+        if entry is not None:
+            try:
+                if entry.is_symlink():
+                    return stat.S_IFLNK
+                if entry.is_dir(follow_symlinks=False):
+                    return stat.S_IFDIR
+                if entry.is_file(follow_symlinks=False):
+                    return stat.S_IFREG
+            except OSError:
+                return None
+            return 0  # a socket, a device, a pipe: neither a file nor a folder
+        try:
+            return stat.S_IFMT(os.lstat(os.path.join(self.root, path)).st_mode)
+        except (OSError, ValueError):
+            return None
 
     def glob_value(self, pattern: str, key: KeyPath, eval: str) -> str | None:
         """A glob in `paths`: inside the repository, well formed, matching something."""
@@ -119,14 +153,44 @@ class PathRules(Reporter):
             return True
         return os.path.islink(self.root / match) and not inside_repo(self.root, match)
 
+    def listing(self, folder: str) -> dict[str, os.DirEntry[str]]:
+        """The entries of a repository folder by name; none when it cannot be listed."""
+        try:
+            with os.scandir(os.path.join(self.root, folder)) as found:
+                return {entry.name: entry for entry in found}
+        except (OSError, ValueError):
+            return {}
+
     def folder_inside(self, folder: str) -> bool:
-        """Whether a repository folder ("" for the root) stays inside the repository (each asked once)."""
+        """Whether a normal repository folder ("" for the root) stays inside the repository (each asked once)."""
         inside = self.folders_inside.get(folder)
         if inside is None:
-            inside = self.folders_inside[folder] = not folder or inside_repo(self.root, folder)
+            parent, _, name = folder.rpartition("/")
+            # A real folder (not a symlink) in a folder that stays inside stays inside: its
+            # kind is read from its parent's listing. Anything else is resolved in full.
+            inside = self.folders_inside[folder] = (
+                not folder
+                or (name not in ("", ".", "..") and self.folder_inside(parent) and self.kind(folder) == stat.S_IFDIR)
+                or inside_repo(self.root, folder)
+            )
         return inside
 
     def function_ref(self, value: str, key: KeyPath, eval: str | None = None) -> str | None:
+        """`file.py:function` with the file's path normalised; None (and an error) when it is not one.
+
+        A reference read without a problem gives the same answer again (evals of one family
+        share their metric): it is remembered, as good paths are.
+        """
+        known = self.functions_ok.get(value)
+        if known is not None:
+            return known
+        problems = len(self.problems)
+        ref = self.read_function_ref(value, key, eval)
+        if ref and len(self.problems) == problems:
+            self.functions_ok[value] = ref
+        return ref
+
+    def read_function_ref(self, value: str, key: KeyPath, eval: str | None) -> str | None:
         file, sep, func = value.rpartition(":")
         if not sep or not file.endswith(".py") or not func.isidentifier():
             self.error(key, f"expected 'file.py:function', e.g. \"evals/qa.py:accuracy\", got {value!r}", eval=eval)
@@ -135,6 +199,22 @@ class PathRules(Reporter):
         return f"{path}:{func}" if path else None
 
     def version_ref(self, value: str, key: KeyPath, eval: str, declared: str | None = None) -> str | None:
+        """`file.py:function` or `file.yaml#dotted.key` normalised; None (and an error) when it is neither.
+
+        Remembered when read without a problem, as `function_ref` is (a family's evals share
+        their version file); `declared` (a `version_format`) decides which files may have a key.
+        """
+        memo = (value, bool(declared))
+        known = self.versions_ok.get(memo)
+        if known is not None:
+            return known
+        problems = len(self.problems)
+        ref = self.read_version_ref(value, key, eval, declared)
+        if ref and len(self.problems) == problems:
+            self.versions_ok[memo] = ref
+        return ref
+
+    def read_version_ref(self, value: str, key: KeyPath, eval: str, declared: str | None) -> str | None:
         if "#" not in value:
             return self.function_ref(value, key, eval)
         file, _, dotted = value.partition("#")

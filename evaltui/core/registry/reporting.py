@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -32,9 +33,14 @@ class Reporter:
         self.problems: list[Problem] = []
         self._locator: KeyLocator | None = None
         self._headers: dict[tuple[str, ...], int] | None = None
+        self.eval_lines: dict[str, int] = {}  # `[evals.NAME]` header lines the TOML read found on its way
         self.listings: dict[str, list[str]] = {}  # directory walks shared by the globs in `paths`
         self.folders_inside: dict[str, bool] = {}
+        # Folders whose files were looked at: their entries by name once a second file is asked about.
+        self.entries: dict[str, dict[str, os.DirEntry[str]] | None] = {}
         self.paths_ok: dict[str, str] = {}  # path values found good (a template named by many evals)
+        self.functions_ok: dict[str, str] = {}  # `file.py:function` values read without a problem
+        self.versions_ok: dict[tuple[str, bool], str] = {}  # (version_from, has a version_format) alike
         self.looked_at: set[str] = set()  # every repository path whose kind (file, folder, link, absent) was read
 
     @property
@@ -45,6 +51,10 @@ class Reporter:
 
     def table_line(self, *key: str) -> int | None:
         """Line of a `[a.b]` header, from a quick scan; the full locator is built only for problems."""
+        if len(key) == 2 and key[0] == "evals":
+            line = self.eval_lines.get(key[1])
+            if line is not None:
+                return line
         if self._headers is None:
             # Header lines only, found by one search over the text; a line's number is the count
             # of line feeds before it (as TOML counts lines).
@@ -54,7 +64,8 @@ class Reporter:
             for m in _HEADER_LINE.finditer(text):
                 lineno += text.count("\n", pos, m.start() + 1)
                 pos = m.start() + 1
-                parts = tuple(p.strip().strip("\"'") for p in m.group(1).split("."))
+                name = m.group(1)  # no quotes in it: the pattern has none; spaces are rare
+                parts = tuple(name.split(".") if " " not in name else (p.strip() for p in name.split(".")))
                 self._headers.setdefault(parts, lineno)
         line = self._headers.get(tuple(key))
         return line if line is not None else self.locator.find(key)[0]
@@ -102,6 +113,8 @@ class Reporter:
         if name not in table:
             return default
         value = table[name]
+        if type(value) in kinds and type(value) is not float:  # the usual case: exactly a kind asked for
+            return value
         ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
         if ok and not finite(value):
             ok, what = False, f"{what}, a finite one"
@@ -113,7 +126,9 @@ class Reporter:
     def str_list(
         self, table: Mapping[str, Any], name: str, key: KeyPath, example: str, eval: str | None = None
     ) -> tuple[str, ...]:
-        value = table.get(name, [])
+        if name not in table:
+            return ()
+        value = table[name]
         if isinstance(value, str):
             value = [value]
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

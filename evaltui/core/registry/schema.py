@@ -42,7 +42,7 @@ class SchemaReader(ModelRules, RotationRules):
 
     def run(self) -> Registry:
         try:
-            doc = tomlsplit.loads(self.text)
+            doc, self.eval_lines = tomlsplit.loads_located(self.text)
         except tomllib.TOMLDecodeError as exc:
             line, col, message = syntax_error(self.text, exc)
             self.problems.append(
@@ -228,8 +228,8 @@ class SchemaReader(ModelRules, RotationRules):
                 "give either 'version' (inline) or 'version_from' (read from a file), not both",
                 eval=name,
             )
-        for inline in ("valid_for", "why"):
-            if inline in t and "version_from" in t:
+        for inline in ("valid_for", "why") if "version_from" in t else ():
+            if inline in t:
                 self.problem(
                     "warning",
                     "ignored-key",
@@ -251,7 +251,7 @@ class SchemaReader(ModelRules, RotationRules):
         for field in ("prompt", "system"):  # templates for endpoint models; eval files like the others
             value = self.typed(t, field, (str,), 'a path to a text file, e.g. "prompts/qa.txt"', key, eval=name)
             prompts[field] = (value and self.path_value(value, (*key, field), eval=name)) or None
-        if not any(k in t for k in ("metric", "dataset", "version_from", "paths")):
+        if not ("metric" in t or "dataset" in t or "version_from" in t or "paths" in t):
             self.error(
                 key,
                 "an eval needs at least one file: give 'metric', 'dataset', 'version_from' or "
@@ -272,7 +272,7 @@ class SchemaReader(ModelRules, RotationRules):
         threshold = self.typed(t, "threshold", (int, float), "a number, e.g. 0.6", key, eval=name)
         params = self.typed(t, "params", (dict,), "an inline table, e.g. { normalize = true }", key, {}, name)
         inline_ok = "version_from" not in t
-        return Eval(
+        return Eval.of(
             name=name,
             description=self.typed(t, "description", (str,), "a string", key, "", name),
             metric=metric or None,
