@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from evaltui.core.errors import VersionSourceError
 from evaltui.core.registry import structured
@@ -65,6 +65,17 @@ class Documents:
                 found = exc
             self.keys[key] = found
         return found
+
+    def find(self, path: str, declared: str | None, doc: Any, dotted: str) -> VersionInfo | None:
+        """`at`, with None for a missing key; a table without the key's first part is passed over
+        without writing the error `at` would keep (a task file seldom holds its own version)."""
+        found = self.keys.get((path, declared, dotted))
+        if found is None:
+            # Only a key that is not a string can match a part it does not equal (YAML's `1:`).
+            if isinstance(doc, dict) and dotted.partition(".")[0] not in doc and all(type(k) is str for k in doc):
+                return None
+            found = self.at(path, declared, doc, dotted)
+        return None if isinstance(found, KeyMissing) else found
 
 
 INCLUDE_KEYS = ("include", "extends")
@@ -147,21 +158,56 @@ def include_chain(read: Reader | Documents, path: str, declared: str | None = No
 
     Unreadable files end their branch of the chain quietly: the version reader reports them.
     """
+    return walk(read, path, declared).files
+
+
+class Chain(NamedTuple):
+    """A file's include chain walked once: its files, and the documents `from_chain` would search."""
+
+    path: str
+    declared: str | None
+    files: tuple[str, ...]  # what `include_chain` returns
+    # The documents of the first files, up to anything `from_chain` refuses (a cycle, a missing
+    # or unparsable file, an include leaving the repository): it visits them in this order.
+    searched: tuple[Any, ...]
+
+    def version(self, docs: Documents, dotted: str) -> VersionInfo | None:
+        """What `from_chain(docs, path, dotted, declared)` returns; None where it raises."""
+        try:
+            dotted_parts(dotted, self.path)
+            for file, doc in zip(self.files, self.searched, strict=False):  # searched may stop short
+                found = docs.find(file, self.declared if file == self.path else None, doc, dotted)
+                if found is not None:
+                    return found
+        except VersionSourceError:  # a version that is there but unreadable stops `from_chain` too
+            return None
+        return None
+
+
+def walk(read: Reader | Documents, path: str, declared: str | None = None) -> Chain:
+    """The include chain of `path`, walked in `from_chain`'s order (a scan wants its files and its version)."""
     docs = read if isinstance(read, Documents) else Documents(read)
     out: list[str] = []
+    searched: list[Any] = []
+    sound = True  # nothing `from_chain` would stop at has been met yet
     stack = [path]
     while stack and len(out) < MAX_DEPTH:
         current = stack.pop()
         if current in out or _escapes(current):
+            sound = False
             continue
         fmt = declared if current == path else None
         try:
             doc = docs.load(current, fmt)
         except VersionSourceError:
             out.append(current)
+            sound = False
             continue
         if doc is _ABSENT:
+            sound = False
             continue
         out.append(current)
+        if sound:
+            searched.append(doc)
         stack.extend(docs.includes(current, fmt, doc))
-    return tuple(out)
+    return Chain(path, declared, tuple(out), tuple(searched))

@@ -65,8 +65,9 @@ def _candidate(
     key: str,
     fallback: str | None = None,
 ) -> Candidate:
-    files = list(chains.include_chain(docs, path))
-    for file in list(files):
+    chain = chains.walk(docs, path)
+    files = list(chain.files)
+    for file in chain.files:
         found = modules.get(file)
         if found is None:
             found = modules[file] = function_modules(docs(file) or b"", file, root, exists)
@@ -74,12 +75,10 @@ def _candidate(
     table: dict[str, Any] = {"description": f"lm-eval task {task}"}
     info = None
     for dotted in (key, fallback) if fallback else (key,):
-        try:
-            info = chains.from_chain(docs, path, dotted)
+        info = chain.version(docs, dotted)  # where `from_chain` would fail, the next key is tried
+        if info is not None:
             key = dotted
             break
-        except VersionSourceError:
-            continue
     if info is not None:
         holder = info.file or path
         table["version_from"] = f"{holder}#{key}"
