@@ -95,6 +95,27 @@ def test_merge_keeps_what_is_there_and_adopting_twice_adds_nothing(tmp_path):
     assert again.adopted == []
 
 
+@pytest.mark.parametrize(
+    ("existing", "line"),
+    [
+        ("[project]\nx = {b = 1,}\n", 2),  # tomlkit takes the trailing comma; TOML does not
+        ('x = {b = 1,}\n[evals.q]\nversion = "1"\n', 1),
+    ],
+)
+def test_tables_that_would_make_evals_toml_invalid_are_not_written(tmp_path, existing, line):
+    (tmp_path / FILENAME).write_text(existing)
+    tables = [adopt.Adopted(name, "lm-eval", "a.yaml", {"version": "0"}) for name in ("a", "a.b")]
+    with pytest.raises(adopt.AdoptError) as err:
+        merge(tmp_path / FILENAME, tables, "b" * 40)
+    assert str(err.value) == (
+        f"{FILENAME}: adding the tables would make it invalid "
+        f"(Invalid initial character for a key part (at line {line}, column 12)); nothing was written"
+    )
+    (tmp_path / FILENAME).write_text("evals.x = 1\n")
+    merged = merge(tmp_path / FILENAME, tables, "b" * 40)
+    assert merged.text.endswith('[evals.a]\nversion = "0"\n\n\n[evals."a.b"]\nversion = "0"\n')
+
+
 AUTHOR = history.Identity("Ada", "ada@example.com")
 START = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.timezone.utc)
 
