@@ -69,6 +69,19 @@ def test_only_filters_by_name_or_file(tmp_path):
     assert sorted(adopted(tmp_path, only="src/*")) == ["gsm_plain", "gsm_small"]
 
 
+def test_the_scan_passes_over_hidden_tool_and_linked_folders(tmp_path):
+    task = LMEVAL["lm_eval/tasks/qa/qa_plain.yaml"]
+    write_tree(tmp_path, {"t/qa_plain.yaml": task, "t/.hidden/x.yaml": task, "t/node_modules/y.yaml": task})
+    (tmp_path / "linked").symlink_to(tmp_path / "t", target_is_directory=True)
+    (tmp_path / "t" / "link.yaml").symlink_to(tmp_path / "t" / "qa_plain.yaml")
+    assert list(adopt.walk(tmp_path, ["."], (".yaml",))) == ["t/link.yaml", "t/qa_plain.yaml"]
+    assert list(adopt.walk(tmp_path, ["linked", "t/qa_plain.yaml"], (".yaml",))) == [
+        "linked/link.yaml",
+        "linked/qa_plain.yaml",
+        "t/qa_plain.yaml",
+    ]
+
+
 def test_unknown_harness_is_a_clear_error(tmp_path):
     with pytest.raises(adopt.AdoptError, match="unknown harness 'lmeval'; expected auto, lm-eval"):
         adopt.scan(tmp_path, ["."], "lmeval")
