@@ -69,6 +69,18 @@ def test_only_filters_by_name_or_file(tmp_path):
     assert sorted(adopted(tmp_path, only="src/*")) == ["gsm_plain", "gsm_small"]
 
 
+def test_function_tags_name_the_modules_that_are_there(tmp_path):
+    from evaltui.core.registry.adopt.lmeval import function_modules
+
+    write_tree(tmp_path, {"t/utils.py": "", "t/pkg/sub.py": "", "u/utils.py": ""})
+    content = b"a: !function pkg.sub.fn\nb: !function utils.f\nc: !function gone.f\nd: !function utils.g\n"
+    exists: dict = {}
+    assert function_modules(content, "t/x.yaml", tmp_path, exists) == ["t/pkg/sub.py", "t/utils.py"]
+    # What was found in one folder is not taken for another.
+    assert function_modules(content, "u/y.yaml", tmp_path, exists) == ["u/utils.py"]
+    assert function_modules(b"task: t\n", "t/x.yaml", tmp_path, exists) == []
+
+
 def test_the_scan_passes_over_hidden_tool_and_linked_folders(tmp_path):
     task = LMEVAL["lm_eval/tasks/qa/qa_plain.yaml"]
     write_tree(tmp_path, {"t/qa_plain.yaml": task, "t/.hidden/x.yaml": task, "t/node_modules/y.yaml": task})

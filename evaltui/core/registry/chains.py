@@ -23,6 +23,8 @@ class Documents:
         self.raw: dict[str, bytes | None] = {}
         self.included: dict[tuple[str, str | None], tuple[str, ...]] = {}
         self.keys: dict[tuple[str, str | None, str], VersionInfo | KeyMissing] = {}
+        self.found: dict[tuple[str, str | None, str], VersionInfo | None] = {}
+        self.joined: dict[tuple[str, str], str] = {}  # (a folder, an include written in it) -> the path
 
     def __call__(self, path: str) -> bytes | None:
         """The raw file, read once: a `Documents` is a reader too."""
@@ -49,7 +51,7 @@ class Documents:
         key = (path, declared)
         found = self.included.get(key)
         if found is None:
-            found = self.included[key] = includes_of(doc, path)
+            found = self.included[key] = includes_of(doc, path, self.joined)
         return found
 
     def at(self, path: str, declared: str | None, doc: Any, dotted: str) -> VersionInfo | KeyMissing:
@@ -69,23 +71,30 @@ class Documents:
     def find(self, path: str, declared: str | None, doc: Any, dotted: str) -> VersionInfo | None:
         """`at`, with None for a missing key; a table without the key's first part is passed over
         without writing the error `at` would keep (a task file seldom holds its own version)."""
-        found = self.keys.get((path, declared, dotted))
-        if found is None:
-            # Only a key that is not a string can match a part it does not equal (YAML's `1:`).
-            if isinstance(doc, dict) and dotted.partition(".")[0] not in doc and all(type(k) is str for k in doc):
+        key = (path, declared, dotted)
+        if key in self.found:
+            return self.found[key]
+        if isinstance(doc, dict) and dotted.partition(".")[0] not in doc:
+            for name in doc:
+                if type(name) is not str:  # YAML's `1:` is read as the key "1"
+                    break
+            else:
+                self.found[key] = None
                 return None
-            found = self.at(path, declared, doc, dotted)
-        return None if isinstance(found, KeyMissing) else found
+        at = self.at(path, declared, doc, dotted)
+        found = self.found[key] = None if isinstance(at, KeyMissing) else at
+        return found
 
 
 INCLUDE_KEYS = ("include", "extends")
 MAX_DEPTH = 32
 
 
-def includes_of(doc: Any, path: str) -> tuple[str, ...]:
+def includes_of(doc: Any, path: str, joined: dict[tuple[str, str], str] | None = None) -> tuple[str, ...]:
     """The files `doc` (read from `path`) includes, relative to its folder; later ones override earlier ones.
 
     A path that would leave the repository is returned as it is written, for the caller to refuse.
+    `joined` remembers each include's path by its folder (a family's tasks include the same template).
     """
     if not isinstance(doc, dict):
         return ()
@@ -94,7 +103,15 @@ def includes_of(doc: Any, path: str) -> tuple[str, ...]:
         value = doc.get(key)
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and item.strip():
-                found.append(join(path, item.strip()))
+                if joined is None:
+                    found.append(join(path, item.strip()))
+                    continue
+                # `join` depends on the text before the last slash only.
+                where = (path.rpartition("/")[0], item)
+                target = joined.get(where)
+                if target is None:
+                    target = joined[where] = join(path, item.strip())
+                found.append(target)
     return tuple(found)
 
 
@@ -173,10 +190,11 @@ class Chain(NamedTuple):
 
     def version(self, docs: Documents, dotted: str) -> VersionInfo | None:
         """What `from_chain(docs, path, dotted, declared)` returns; None where it raises."""
+        path, declared, files, searched = self
         try:
-            dotted_parts(dotted, self.path)
-            for file, doc in zip(self.files, self.searched, strict=False):  # searched may stop short
-                found = docs.find(file, self.declared if file == self.path else None, doc, dotted)
+            dotted_parts(dotted, path)
+            for file, doc in zip(files, searched, strict=False):  # searched may stop short
+                found = docs.find(file, declared if file == path else None, doc, dotted)
                 if found is not None:
                     return found
         except VersionSourceError:  # a version that is there but unreadable stops `from_chain` too

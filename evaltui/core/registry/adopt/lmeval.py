@@ -22,7 +22,7 @@ def scan(root: Path, dirs: list[str], skipped: list[str]) -> list[Candidate]:
     inline task tables of a group config. Group configs that only name other tasks add nothing."""
     docs = chains.Documents(working_tree_reader(root))
     modules: dict[str, list[str]] = {}  # a file -> its `!function` modules (templates are shared by many tasks)
-    exists: dict[str, bool] = {}  # a module's file -> whether it is there
+    exists: dict[tuple[str, bytes], str | None] = {}  # a `!function` tag's file in a folder, if there
     out: list[Candidate] = []
     for path in walk(root, dirs, (".yaml", ".yml")):
         try:
@@ -59,7 +59,7 @@ def _candidate(
     root: Path,
     docs: chains.Documents,
     modules: dict[str, list[str]],
-    exists: dict[str, bool],
+    exists: dict[tuple[str, bytes], str | None],
     path: str,
     task: str,
     key: str,
@@ -91,21 +91,27 @@ def _candidate(
     return Candidate(HARNESS, task, path, table)
 
 
-def function_modules(content: bytes, path: str, root: Path, exists: dict[str, bool] | None = None) -> list[str]:
+def function_modules(
+    content: bytes, path: str, root: Path, exists: dict[tuple[str, bytes], str | None] | None = None
+) -> list[str]:
     """The `.py` files of the `!function module.fn` tags in `content` (modules relative to its folder).
 
-    `exists` remembers which files were found (a family's tasks name the same module)."""
-    found = []
-    folder = posixpath.dirname(path)
+    `exists` remembers each tag's file by its folder, or None when it is not there (a family's
+    tasks name the same module)."""
+    found: list[str] = []
+    if b"!function" not in content:
+        return found
+    folder = path.rpartition("/")[0]  # all `posixpath.dirname` keeps of `path` but a trailing slash
     exists = {} if exists is None else exists
     for m in _FUNCTION_TAG.finditer(content):
-        module = m.group(1).decode().rsplit(".", 1)[0]
-        rel = posixpath.normpath(posixpath.join(folder, module.replace(".", "/") + ".py"))
-        if rel.startswith("../") or rel in found:
-            continue
-        there = exists.get(rel)
-        if there is None:
-            there = exists[rel] = (root / rel).is_file()
-        if there:
+        key = (folder, m.group(1))
+        if key in exists:
+            rel = exists[key]
+        else:
+            module = m.group(1).decode().rsplit(".", 1)[0]
+            rel = posixpath.normpath(posixpath.join(posixpath.dirname(path), module.replace(".", "/") + ".py"))
+            there = not rel.startswith("../") and (root / rel).is_file()
+            rel = exists[key] = rel if there else None
+        if rel is not None and rel not in found:
             found.append(rel)
     return found
