@@ -6,11 +6,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import tomlkit
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evaltui.core import history
 from evaltui.core.checks.problems import check_repository
 from evaltui.core.registry import adopt
-from evaltui.core.registry.adopt.writer import existing_names, merge, write
+from evaltui.core.registry.adopt.writer import existing_names, merge, snippet, write
 from evaltui.core.registry.model import FILENAME, load_registry
 from evaltui.core.registry.overview import summarize
 from evaltui.core.team.triage import triage
@@ -79,6 +82,29 @@ def test_function_tags_name_the_modules_that_are_there(tmp_path):
     # What was found in one folder is not taken for another.
     assert function_modules(content, "u/y.yaml", tmp_path, exists) == ["u/utils.py"]
     assert function_modules(b"task: t\n", "t/x.yaml", tmp_path, exists) == []
+
+
+_TEXT = st.text(alphabet=st.sampled_from("ab1 .\"\\-_/#'\n\t\x01\x7fé"), max_size=8)
+_VALUE = st.one_of(_TEXT, st.lists(_TEXT, max_size=5), st.integers(-5, 5), st.booleans(), st.just(["a", 3]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=_TEXT.filter(bool), values=st.dictionaries(_TEXT.filter(bool), _VALUE, max_size=4))
+def test_a_table_is_written_as_tomlkit_writes_it(name, values):
+    """`snippet` assembles the text itself; it must read as the table tomlkit would build."""
+    table = tomlkit.table()
+    for key, value in values.items():
+        if isinstance(value, list):
+            if not value:
+                continue
+            value = tomlkit.array().multiline(len(value) > 2)
+            value.extend(values[key])
+        table.add(key, value)
+    evals = tomlkit.table(is_super_table=True)
+    evals.add(name, table)
+    doc = tomlkit.document()
+    doc.add("evals", evals)
+    assert snippet(name, values) == tomlkit.dumps(doc)
 
 
 def test_the_scan_passes_over_hidden_tool_and_linked_folders(tmp_path):

@@ -54,32 +54,40 @@ def snippet(name: str, values: dict[str, Any]) -> str:
     Assembled line by line: a tomlkit table built item by item costs three times as much,
     which shows on a tree of thousands of tasks.
     """
-    lines = [f"[evals.{_key(name)}]"]
+    lines = [f"[evals.{_name(name)}]\n"]
     for key, value in values.items():
-        if isinstance(value, list):
+        if type(value) is str:
+            rendered = _string(value)
+        elif isinstance(value, list):
             if not value:
                 continue
-            if len(value) > 2 and all(type(v) is str for v in value):
-                # One element a line, as tomlkit's multi-line array writes them; each string is
+            if all(type(v) is str for v in value):
+                # As tomlkit's arrays write them (one element a line past two); each string is
                 # rendered once however many tasks share it (a family's template, say).
-                rendered = "[\n" + "".join(f"    {_string(v)},\n" for v in value) + "]"
+                if len(value) > 2:
+                    rendered = "[\n" + "".join([f"    {_string(v)},\n" for v in value]) + "]"
+                else:
+                    rendered = f"[{', '.join([_string(v) for v in value])}]"
             else:
                 array = tomlkit.array()
                 array.extend(value)
                 array.multiline(len(value) > 2)
                 rendered = array.as_string()
-        elif type(value) is str:
-            rendered = _string(value)
         else:
             rendered = tomlkit.item(value).as_string()
-        lines.append(f"{_key(key)} = {rendered}")
-    return "\n".join(lines) + "\n"
+        lines.append(f"{_key(key)} = {rendered}\n")
+    return "".join(lines)
+
+
+def _name(name: str) -> str:
+    """An eval's name as a key, worked out each time (names do not repeat, keys do)."""
+    return name if _BARE.fullmatch(name) else tomlkit.key(name).as_string()
 
 
 @functools.lru_cache(maxsize=64)
 def _key(key: str) -> str:
     """A key as tomlkit writes it: bare when it can be (the same few keys come back in every table)."""
-    return key if _BARE.fullmatch(key) else tomlkit.key(key).as_string()
+    return _name(key)
 
 
 _BARE = re.compile(r"[A-Za-z0-9_\-]+")
