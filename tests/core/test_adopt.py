@@ -120,6 +120,26 @@ def test_the_scan_passes_over_hidden_tool_and_linked_folders(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("mmlu_abc", "mmlu_abc"),
+        ("a.b-c", "a.b-c"),
+        (" x ", "x"),
+        ("a/b", "a_b"),
+        ("-a.", "a"),
+        (".", "eval"),
+        ("abc\n", "abc"),
+        ("ab-", "ab"),
+        ("é", "_"),
+        ("x y", "x_y"),
+        ("", "eval"),
+    ],
+)
+def test_a_harness_name_becomes_a_registry_name(raw, name):
+    assert adopt.registry_name(raw) == name
+
+
 def test_unknown_harness_is_a_clear_error(tmp_path):
     with pytest.raises(adopt.AdoptError, match="unknown harness 'lmeval'; expected auto, lm-eval"):
         adopt.scan(tmp_path, ["."], "lmeval")

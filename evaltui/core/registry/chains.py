@@ -12,6 +12,7 @@ from evaltui.core.registry.versions import KeyMissing, VersionInfo, at_key, dott
 
 Reader = Callable[[str], "bytes | None"]
 _ABSENT = object()
+_UNREAD = object()
 
 
 class Documents:
@@ -209,23 +210,27 @@ def walk(read: Reader | Documents, path: str, declared: str | None = None) -> Ch
     searched: list[Any] = []
     sound = True  # nothing `from_chain` would stop at has been met yet
     stack = [path]
+    parsed, included = docs.parsed, docs.included  # looked up directly: a scan walks thousands of chains
     while stack and len(out) < MAX_DEPTH:
         current = stack.pop()
         if current in out or _escapes(current):
             sound = False
             continue
         fmt = declared if current == path else None
-        try:
-            doc = docs.load(current, fmt)
-        except VersionSourceError:
-            out.append(current)
-            sound = False
-            continue
+        doc = parsed.get((current, fmt), _UNREAD)
+        if doc is _UNREAD or isinstance(doc, VersionSourceError):
+            try:
+                doc = docs.load(current, fmt)
+            except VersionSourceError:
+                out.append(current)
+                sound = False
+                continue
         if doc is _ABSENT:
             sound = False
             continue
         out.append(current)
         if sound:
             searched.append(doc)
-        stack.extend(docs.includes(current, fmt, doc))
+        includes = included.get((current, fmt))
+        stack.extend(includes if includes is not None else docs.includes(current, fmt, doc))
     return Chain(path, declared, tuple(out), tuple(searched))

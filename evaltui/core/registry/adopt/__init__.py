@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import operator
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from evaltui.core.registry.model import NAME_RE
 HARNESSES = ("lm-eval", "inspect", "openai-evals")
 _SKIP_DIRS = {".git", ".evaltui", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
 _BAD_NAME = re.compile(r"[^A-Za-z0-9_.\-]+")
+_CLEAN_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?")
 
 
 class AdoptError(EvaltuiError):
@@ -105,6 +107,8 @@ def _walk(folder: str, rel: str, paths: set[str]) -> None:
 
 def registry_name(raw: str) -> str:
     """`raw` made into a name `evals.toml` accepts (letters, digits, `_`, `-`, `.`)."""
+    if _CLEAN_NAME.fullmatch(raw):
+        return raw  # nothing below would change it (most harness names)
     name = _BAD_NAME.sub("_", raw.strip()).strip(".-") or "eval"
     return name if NAME_RE.match(name) else f"_{name}"
 
@@ -115,7 +119,7 @@ def name_all(candidates: list[Candidate], taken: set[str]) -> tuple[list[Adopted
     A candidate whose exact name is already in `evals.toml` is left alone (adopting twice adds nothing).
     """
     out, skipped, used = [], [], set(taken)
-    for c in sorted(candidates, key=lambda c: (c.harness, c.source, c.name)):
+    for c in sorted(candidates, key=operator.attrgetter("harness", "source", "name")):
         name = registry_name(c.name)
         if name in taken:
             skipped.append(f"{c.source}: {name} is already in evals.toml")

@@ -71,7 +71,8 @@ def _candidate(
         found = modules.get(file)
         if found is None:
             found = modules[file] = function_modules(docs(file) or b"", file, root, exists)
-        files += [f for f in found if f not in files]
+        if found:
+            files += [f for f in found if f not in files]
     table: dict[str, Any] = {"description": f"lm-eval task {task}"}
     info = None
     for dotted in (key, fallback) if fallback else (key,):
