@@ -102,6 +102,8 @@ def includes_of(doc: Any, path: str, joined: dict[tuple[str, str], str] | None =
     found: list[str] = []
     for key in INCLUDE_KEYS:
         value = doc.get(key)
+        if value is None:
+            continue
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and item.strip():
                 if joined is None:
