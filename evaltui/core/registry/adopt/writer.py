@@ -30,12 +30,17 @@ class Merge:
 
 def existing_names(path: Path) -> set[str]:
     """The eval names an `evals.toml` already has (none when there is no file yet)."""
-    doc = _load(path)
+    return names_in(read_document(path))
+
+
+def names_in(doc: tomlkit.TOMLDocument) -> set[str]:
+    """The eval names a document read by `read_document` has."""
     evals = doc.get("evals")
     return set(evals.keys()) if isinstance(evals, dict) else set()
 
 
-def _load(path: Path) -> tomlkit.TOMLDocument:
+def read_document(path: Path) -> tomlkit.TOMLDocument:
+    """`evals.toml` read with tomlkit (empty when there is no file yet); `AdoptError` if unreadable."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -104,14 +109,16 @@ def _string(value: str) -> str:
     return tomlkit.item(value).as_string()
 
 
-def merge(path: Path, adopted: list[Adopted], baseline: str | None) -> Merge:
+def merge(path: Path, adopted: list[Adopted], baseline: str | None, doc: tomlkit.TOMLDocument | None = None) -> Merge:
     """`evals.toml` at `path` with `adopted` appended and `[project] baseline` set.
 
     The existing document is edited only where the baseline goes; the new tables are
     appended to its text, each rendered on its own (a document growing table by table
-    costs time in proportion to its size at every step).
+    costs time in proportion to its size at every step). `doc` is `path` as `read_document`
+    gave it, when the caller has it already (a registry of thousands of evals takes seconds
+    to read with tomlkit); it is edited.
     """
-    doc = _load(path)
+    doc = read_document(path) if doc is None else doc
     project = doc.get("project")
     if project is None:
         project = tomlkit.table()
