@@ -77,7 +77,7 @@ class Documents:
             return self.found[key]
         if isinstance(doc, dict) and dotted.partition(".")[0] not in doc:
             for name in doc:
-                if type(name) is not str:  # YAML's `1:` is read as the key "1"
+                if type(name) is not str:  # a number YAML read (`1:`) may still match the part
                     break
             else:
                 self.found[key] = None
@@ -109,8 +109,8 @@ def includes_of(doc: Any, path: str, joined: dict[tuple[str, str], str] | None =
                 if joined is None:
                     found.append(join(path, item.strip()))
                     continue
-                # `join` depends on the text before the last slash only.
-                where = (path.rpartition("/")[0], item)
+                # `join` depends on the text up to the last slash only.
+                where = (path[: path.rfind("/") + 1], item)
                 target = joined.get(where)
                 if target is None:
                     target = joined[where] = join(path, item.strip())
