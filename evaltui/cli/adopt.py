@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from evaltui.core.registry.adopt import HARNESSES, AdoptError, scan
-from evaltui.core.registry.adopt.writer import existing_names, merge, write
+from evaltui.core.registry.adopt.writer import merge, names_in, read_document, write
 from evaltui.core.registry.model import FILENAME, find_root
 from evaltui.core.textsafe import clean
 
@@ -55,9 +55,10 @@ def _adopt(args: argparse.Namespace) -> int:
             raise AdoptError(f"{d!r} does not exist")
         dirs.append(Path(rel).as_posix())
     path = root / FILENAME
-    found = scan(root, dirs, args.harness, args.only, existing_names(path))
+    doc = read_document(path)  # read once: it names the evals to leave alone, then takes the new ones
+    found = scan(root, dirs, args.harness, args.only, names_in(doc))
     baseline, note = _head(root)
-    merged = merge(path, found.adopted, baseline)
+    merged = merge(path, found.adopted, baseline, doc)
     out = sys.stdout
     if found.adopted or baseline:
         out.write(merged.added)

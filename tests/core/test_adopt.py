@@ -6,11 +6,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import tomlkit
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evaltui.core import history
 from evaltui.core.checks.problems import check_repository
 from evaltui.core.registry import adopt
-from evaltui.core.registry.adopt.writer import existing_names, merge, write
+from evaltui.core.registry.adopt.writer import existing_names, merge, snippet, write
 from evaltui.core.registry.model import FILENAME, load_registry
 from evaltui.core.registry.overview import summarize
 from evaltui.core.team.triage import triage
@@ -69,6 +72,74 @@ def test_only_filters_by_name_or_file(tmp_path):
     assert sorted(adopted(tmp_path, only="src/*")) == ["gsm_plain", "gsm_small"]
 
 
+def test_function_tags_name_the_modules_that_are_there(tmp_path):
+    from evaltui.core.registry.adopt.lmeval import function_modules
+
+    write_tree(tmp_path, {"t/utils.py": "", "t/pkg/sub.py": "", "u/utils.py": ""})
+    content = b"a: !function pkg.sub.fn\nb: !function utils.f\nc: !function gone.f\nd: !function utils.g\n"
+    exists: dict = {}
+    assert function_modules(content, "t/x.yaml", tmp_path, exists) == ["t/pkg/sub.py", "t/utils.py"]
+    # What was found in one folder is not taken for another.
+    assert function_modules(content, "u/y.yaml", tmp_path, exists) == ["u/utils.py"]
+    assert function_modules(b"task: t\n", "t/x.yaml", tmp_path, exists) == []
+
+
+_TEXT = st.text(alphabet=st.sampled_from("ab1 .\"\\-_/#'\n\t\x01\x7fé"), max_size=8)
+_VALUE = st.one_of(_TEXT, st.lists(_TEXT, max_size=5), st.integers(-5, 5), st.booleans(), st.just(["a", 3]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=_TEXT.filter(bool), values=st.dictionaries(_TEXT.filter(bool), _VALUE, max_size=4))
+def test_a_table_is_written_as_tomlkit_writes_it(name, values):
+    """`snippet` assembles the text itself; it must read as the table tomlkit would build."""
+    table = tomlkit.table()
+    for key, value in values.items():
+        if isinstance(value, list):
+            if not value:
+                continue
+            value = tomlkit.array().multiline(len(value) > 2)
+            value.extend(values[key])
+        table.add(key, value)
+    evals = tomlkit.table(is_super_table=True)
+    evals.add(name, table)
+    doc = tomlkit.document()
+    doc.add("evals", evals)
+    assert snippet(name, values) == tomlkit.dumps(doc)
+
+
+def test_the_scan_passes_over_hidden_tool_and_linked_folders(tmp_path):
+    task = LMEVAL["lm_eval/tasks/qa/qa_plain.yaml"]
+    write_tree(tmp_path, {"t/qa_plain.yaml": task, "t/.hidden/x.yaml": task, "t/node_modules/y.yaml": task})
+    (tmp_path / "linked").symlink_to(tmp_path / "t", target_is_directory=True)
+    (tmp_path / "t" / "link.yaml").symlink_to(tmp_path / "t" / "qa_plain.yaml")
+    assert list(adopt.walk(tmp_path, ["."], (".yaml",))) == ["t/link.yaml", "t/qa_plain.yaml"]
+    assert list(adopt.walk(tmp_path, ["linked", "t/qa_plain.yaml"], (".yaml",))) == [
+        "linked/link.yaml",
+        "linked/qa_plain.yaml",
+        "t/qa_plain.yaml",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("raw", "name"),
+    [
+        ("mmlu_abc", "mmlu_abc"),
+        ("a.b-c", "a.b-c"),
+        (" x ", "x"),
+        ("a/b", "a_b"),
+        ("-a.", "a"),
+        (".", "eval"),
+        ("abc\n", "abc"),
+        ("ab-", "ab"),
+        ("é", "_"),
+        ("x y", "x_y"),
+        ("", "eval"),
+    ],
+)
+def test_a_harness_name_becomes_a_registry_name(raw, name):
+    assert adopt.registry_name(raw) == name
+
+
 def test_unknown_harness_is_a_clear_error(tmp_path):
     with pytest.raises(adopt.AdoptError, match="unknown harness 'lmeval'; expected auto, lm-eval"):
         adopt.scan(tmp_path, ["."], "lmeval")
@@ -93,6 +164,27 @@ def test_merge_keeps_what_is_there_and_adopting_twice_adds_nothing(tmp_path):
     assert len(registry.evals) == len(found.adopted) + 1
     again = adopt.scan(tmp_path, ["."], taken=existing_names(tmp_path / FILENAME))
     assert again.adopted == []
+
+
+@pytest.mark.parametrize(
+    ("existing", "line"),
+    [
+        ("[project]\nx = {b = 1,}\n", 2),  # tomlkit takes the trailing comma; TOML does not
+        ('x = {b = 1,}\n[evals.q]\nversion = "1"\n', 1),
+    ],
+)
+def test_tables_that_would_make_evals_toml_invalid_are_not_written(tmp_path, existing, line):
+    (tmp_path / FILENAME).write_text(existing)
+    tables = [adopt.Adopted(name, "lm-eval", "a.yaml", {"version": "0"}) for name in ("a", "a.b")]
+    with pytest.raises(adopt.AdoptError) as err:
+        merge(tmp_path / FILENAME, tables, "b" * 40)
+    assert str(err.value) == (
+        f"{FILENAME}: adding the tables would make it invalid "
+        f"(Invalid initial character for a key part (at line {line}, column 12)); nothing was written"
+    )
+    (tmp_path / FILENAME).write_text("evals.x = 1\n")
+    merged = merge(tmp_path / FILENAME, tables, "b" * 40)
+    assert merged.text.endswith('[evals.a]\nversion = "0"\n\n\n[evals."a.b"]\nversion = "0"\n')
 
 
 AUTHOR = history.Identity("Ada", "ada@example.com")

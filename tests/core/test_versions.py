@@ -827,6 +827,50 @@ def test_include_chain_problems(tmp_path, files, message):
         resolve(Eval(name="t", version_from="a.yaml#metadata.version"), working_tree_reader(tmp_path))
 
 
+CHAIN_TREES = [
+    {"a.yaml": "include: b.yaml\n", "b.yaml": "include: a.yaml\n"},
+    {"a.yaml": "include: gone.yaml\n"},
+    {"a.yaml": "include: ../../etc/passwd\n"},
+    {"a.yaml": "include: b.yaml\nmetadata: {}\n", "b.yaml": "x: 1\n"},
+    {"a.yaml": "include: b.yaml\n", "b.yaml": "metadata:\n  version: 2\n"},
+    {"a.yaml": "include: [b.yaml, c.yaml]\n", "b.yaml": "include: d.yaml\n", "c.yaml": "include: d.yaml\n"},
+    {"a.yaml": "include: [b.yaml, c.yaml]\n", "b.yaml": "metadata: {version: 1}\n", "c.yaml": "include: b.yaml\n"},
+    {"a.yaml": "include: b.yaml\n", "b.yaml": "broken: [\n"},
+    {"a.yaml": "include: [b.yaml, c.yaml]\n", "b.yaml": "metadata: {version: 1}\n", "c.yaml": "broken: [\n"},
+    # Something `from_chain` refuses met before the file with the version: it never gets there.
+    {"a.yaml": "include: [b.yaml, gone.yaml]\n", "b.yaml": "metadata: {version: 1}\n"},
+    {"a.yaml": "include: [b.yaml, ../c.yaml]\n", "b.yaml": "metadata: {version: 1}\n"},
+    {"a.yaml": "include: [b.yaml, c.yaml]\n", "b.yaml": "metadata: {version: 1}\n", "c.yaml": "include: a.yaml\n"},
+    {"a.yaml": "include: b.yaml\n", "b.yaml": "metadata:\n  version: [1]\n"},
+    {"a.yaml": "include: b.yaml\n", "b.yaml": ""},
+    {"a.yaml": "include: b.yaml\n1: x\n", "b.yaml": "metadata:\n  - version: 3\n"},
+    {"a.yaml": "include: b.yaml\nmetadata: 2\n", "b.yaml": "metadata:\n  version: 3\n"},
+    {"a.yaml": "include: b.yaml\ntask:\n  - metadata: {version: 4}\n", "b.yaml": "metadata:\n  version: 3\n"},
+    {"a.yaml": "include: b0.yaml\n", **{f"b{i}.yaml": f"include: b{i + 1}.yaml\n" for i in range(40)}},
+    {"a.yaml": "include: b0.yaml\n", **{f"b{i}.yaml": f"include: b{i + 1}.yaml\n" for i in range(30)}}
+    | {"b30.yaml": "metadata: {version: 7}\n"},
+]
+
+
+@pytest.mark.parametrize("files", CHAIN_TREES)
+@pytest.mark.parametrize("dotted", ["metadata.version", "task.0.metadata.version", "1", "metadata..version"])
+def test_one_walk_of_a_chain_finds_what_from_chain_finds(tmp_path, files, dotted):
+    """`walk` gives `include_chain`'s files and `from_chain`'s version (None where it raises)."""
+    from evaltui.core.registry import chains
+
+    for rel, text in files.items():
+        write(tmp_path, rel, text)
+    docs = chains.Documents(working_tree_reader(tmp_path))
+    chain = chains.walk(docs, "a.yaml")
+    try:
+        expected: VersionInfo | None = chains.from_chain(working_tree_reader(tmp_path), "a.yaml", dotted)
+    except VersionSourceError:
+        expected = None
+    found = chain.version(docs, dotted)
+    assert (found, found and found.file) == (expected, expected and expected.file)
+    assert chain.files == chains.include_chain(working_tree_reader(tmp_path), "a.yaml")
+
+
 def test_inspect_task_version_is_read_without_running_the_module():
     source = "from inspect_ai import Task, task\n\n@task\ndef t():\n    raise SystemExit\n    return Task(version=2)\n"
     info = from_decorator(source, "t", filename="t.py")

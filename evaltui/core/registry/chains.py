@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import posixpath
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from evaltui.core.errors import VersionSourceError
 from evaltui.core.registry import structured
@@ -12,6 +12,7 @@ from evaltui.core.registry.versions import KeyMissing, VersionInfo, at_key, dott
 
 Reader = Callable[[str], "bytes | None"]
 _ABSENT = object()
+_UNREAD = object()
 
 
 class Documents:
@@ -23,6 +24,8 @@ class Documents:
         self.raw: dict[str, bytes | None] = {}
         self.included: dict[tuple[str, str | None], tuple[str, ...]] = {}
         self.keys: dict[tuple[str, str | None, str], VersionInfo | KeyMissing] = {}
+        self.found: dict[tuple[str, str | None, str], VersionInfo | None] = {}
+        self.joined: dict[tuple[str, str], str] = {}  # (a folder, an include written in it) -> the path
 
     def __call__(self, path: str) -> bytes | None:
         """The raw file, read once: a `Documents` is a reader too."""
@@ -49,7 +52,7 @@ class Documents:
         key = (path, declared)
         found = self.included.get(key)
         if found is None:
-            found = self.included[key] = includes_of(doc, path)
+            found = self.included[key] = includes_of(doc, path, self.joined)
         return found
 
     def at(self, path: str, declared: str | None, doc: Any, dotted: str) -> VersionInfo | KeyMissing:
@@ -66,24 +69,52 @@ class Documents:
             self.keys[key] = found
         return found
 
+    def find(self, path: str, declared: str | None, doc: Any, dotted: str) -> VersionInfo | None:
+        """`at`, with None for a missing key; a table without the key's first part is passed over
+        without writing the error `at` would keep (a task file seldom holds its own version)."""
+        key = (path, declared, dotted)
+        if key in self.found:
+            return self.found[key]
+        if isinstance(doc, dict) and dotted.partition(".")[0] not in doc:
+            for name in doc:
+                if type(name) is not str:  # a number YAML read (`1:`) may still match the part
+                    break
+            else:
+                self.found[key] = None
+                return None
+        at = self.at(path, declared, doc, dotted)
+        found = self.found[key] = None if isinstance(at, KeyMissing) else at
+        return found
+
 
 INCLUDE_KEYS = ("include", "extends")
 MAX_DEPTH = 32
 
 
-def includes_of(doc: Any, path: str) -> tuple[str, ...]:
+def includes_of(doc: Any, path: str, joined: dict[tuple[str, str], str] | None = None) -> tuple[str, ...]:
     """The files `doc` (read from `path`) includes, relative to its folder; later ones override earlier ones.
 
     A path that would leave the repository is returned as it is written, for the caller to refuse.
+    `joined` remembers each include's path by its folder (a family's tasks include the same template).
     """
     if not isinstance(doc, dict):
         return ()
     found: list[str] = []
     for key in INCLUDE_KEYS:
         value = doc.get(key)
+        if value is None:
+            continue
         for item in value if isinstance(value, list) else [value]:
             if isinstance(item, str) and item.strip():
-                found.append(join(path, item.strip()))
+                if joined is None:
+                    found.append(join(path, item.strip()))
+                    continue
+                # `join` depends on the text up to the last slash only.
+                where = (path[: path.rfind("/") + 1], item)
+                target = joined.get(where)
+                if target is None:
+                    target = joined[where] = join(path, item.strip())
+                found.append(target)
     return tuple(found)
 
 
@@ -147,21 +178,61 @@ def include_chain(read: Reader | Documents, path: str, declared: str | None = No
 
     Unreadable files end their branch of the chain quietly: the version reader reports them.
     """
+    return walk(read, path, declared).files
+
+
+class Chain(NamedTuple):
+    """A file's include chain walked once: its files, and the documents `from_chain` would search."""
+
+    path: str
+    declared: str | None
+    files: tuple[str, ...]  # what `include_chain` returns
+    # The documents of the first files, up to anything `from_chain` refuses (a cycle, a missing
+    # or unparsable file, an include leaving the repository): it visits them in this order.
+    searched: tuple[Any, ...]
+
+    def version(self, docs: Documents, dotted: str) -> VersionInfo | None:
+        """What `from_chain(docs, path, dotted, declared)` returns; None where it raises."""
+        path, declared, files, searched = self
+        try:
+            dotted_parts(dotted, path)
+            for file, doc in zip(files, searched, strict=False):  # searched may stop short
+                found = docs.find(file, declared if file == path else None, doc, dotted)
+                if found is not None:
+                    return found
+        except VersionSourceError:  # a version that is there but unreadable stops `from_chain` too
+            return None
+        return None
+
+
+def walk(read: Reader | Documents, path: str, declared: str | None = None) -> Chain:
+    """The include chain of `path`, walked in `from_chain`'s order (a scan wants its files and its version)."""
     docs = read if isinstance(read, Documents) else Documents(read)
     out: list[str] = []
+    searched: list[Any] = []
+    sound = True  # nothing `from_chain` would stop at has been met yet
     stack = [path]
+    parsed, included = docs.parsed, docs.included  # looked up directly: a scan walks thousands of chains
     while stack and len(out) < MAX_DEPTH:
         current = stack.pop()
         if current in out or _escapes(current):
+            sound = False
             continue
         fmt = declared if current == path else None
-        try:
-            doc = docs.load(current, fmt)
-        except VersionSourceError:
-            out.append(current)
-            continue
+        doc = parsed.get((current, fmt), _UNREAD)
+        if doc is _UNREAD or isinstance(doc, VersionSourceError):
+            try:
+                doc = docs.load(current, fmt)
+            except VersionSourceError:
+                out.append(current)
+                sound = False
+                continue
         if doc is _ABSENT:
+            sound = False
             continue
         out.append(current)
-        stack.extend(docs.includes(current, fmt, doc))
-    return tuple(out)
+        if sound:
+            searched.append(doc)
+        includes = included.get((current, fmt))
+        stack.extend(includes if includes is not None else docs.includes(current, fmt, doc))
+    return Chain(path, declared, tuple(out), tuple(searched))

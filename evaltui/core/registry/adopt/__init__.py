@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import operator
 import os
 import re
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from evaltui.core.registry.model import NAME_RE
 HARNESSES = ("lm-eval", "inspect", "openai-evals")
 _SKIP_DIRS = {".git", ".evaltui", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".mypy_cache"}
 _BAD_NAME = re.compile(r"[^A-Za-z0-9_.\-]+")
+_CLEAN_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.\-]*[A-Za-z0-9_])?")
 
 
 class AdoptError(EvaltuiError):
@@ -71,15 +73,42 @@ def _listing(root: Path, dirs: list[str]) -> list[str]:
         if base.is_file():
             paths.add(Path(os.path.relpath(base, root)).as_posix())
             continue
-        for folder, subdirs, files in os.walk(base):
-            subdirs[:] = [s for s in subdirs if s not in _SKIP_DIRS and not s.startswith(".")]
-            rel = Path(os.path.relpath(folder, root)).as_posix()
-            paths.update(files if rel == "." else (f"{rel}/{name}" for name in files))
+        rel = Path(os.path.relpath(base, root)).as_posix()
+        _walk(str(base), "" if rel == "." else f"{rel}/", paths)
     return _LISTINGS.setdefault(key, sorted(paths))
+
+
+def _walk(folder: str, rel: str, paths: set[str]) -> None:
+    """The files under `folder` (`rel` from the root, with its slash) into `paths`, as `os.walk` finds them.
+
+    One `scandir` a folder and the names joined as they come: `os.walk` would give each folder's
+    path, to be made relative again, and ask for every subfolder whether it is a link.
+    """
+    files: list[str] = []
+    subdirs: list[str] = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                name = entry.name
+                if not is_dir:
+                    files.append(rel + name)
+                elif name not in _SKIP_DIRS and not name.startswith(".") and not entry.is_symlink():
+                    subdirs.append(name)
+    except OSError:
+        return  # an unreadable folder is passed over, as `os.walk` does
+    paths.update(files)
+    for name in subdirs:
+        _walk(os.path.join(folder, name), f"{rel}{name}/", paths)
 
 
 def registry_name(raw: str) -> str:
     """`raw` made into a name `evals.toml` accepts (letters, digits, `_`, `-`, `.`)."""
+    if _CLEAN_NAME.fullmatch(raw):
+        return raw  # nothing below would change it (most harness names)
     name = _BAD_NAME.sub("_", raw.strip()).strip(".-") or "eval"
     return name if NAME_RE.match(name) else f"_{name}"
 
@@ -90,7 +119,7 @@ def name_all(candidates: list[Candidate], taken: set[str]) -> tuple[list[Adopted
     A candidate whose exact name is already in `evals.toml` is left alone (adopting twice adds nothing).
     """
     out, skipped, used = [], [], set(taken)
-    for c in sorted(candidates, key=lambda c: (c.harness, c.source, c.name)):
+    for c in sorted(candidates, key=operator.attrgetter("harness", "source", "name")):
         name = registry_name(c.name)
         if name in taken:
             skipped.append(f"{c.source}: {name} is already in evals.toml")

@@ -30,12 +30,17 @@ class Merge:
 
 def existing_names(path: Path) -> set[str]:
     """The eval names an `evals.toml` already has (none when there is no file yet)."""
-    doc = _load(path)
+    return names_in(read_document(path))
+
+
+def names_in(doc: tomlkit.TOMLDocument) -> set[str]:
+    """The eval names a document read by `read_document` has."""
     evals = doc.get("evals")
     return set(evals.keys()) if isinstance(evals, dict) else set()
 
 
-def _load(path: Path) -> tomlkit.TOMLDocument:
+def read_document(path: Path) -> tomlkit.TOMLDocument:
+    """`evals.toml` read with tomlkit (empty when there is no file yet); `AdoptError` if unreadable."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -54,32 +59,40 @@ def snippet(name: str, values: dict[str, Any]) -> str:
     Assembled line by line: a tomlkit table built item by item costs three times as much,
     which shows on a tree of thousands of tasks.
     """
-    lines = [f"[evals.{_key(name)}]"]
+    lines = [f"[evals.{_name(name)}]\n"]
     for key, value in values.items():
-        if isinstance(value, list):
+        if type(value) is str:
+            rendered = _string(value)
+        elif isinstance(value, list):
             if not value:
                 continue
-            if len(value) > 2 and all(type(v) is str for v in value):
-                # One element a line, as tomlkit's multi-line array writes them; each string is
+            if all(type(v) is str for v in value):
+                # As tomlkit's arrays write them (one element a line past two); each string is
                 # rendered once however many tasks share it (a family's template, say).
-                rendered = "[\n" + "".join(f"    {_string(v)},\n" for v in value) + "]"
+                if len(value) > 2:
+                    rendered = "[\n" + "".join([f"    {_string(v)},\n" for v in value]) + "]"
+                else:
+                    rendered = f"[{', '.join([_string(v) for v in value])}]"
             else:
                 array = tomlkit.array()
                 array.extend(value)
                 array.multiline(len(value) > 2)
                 rendered = array.as_string()
-        elif type(value) is str:
-            rendered = _string(value)
         else:
             rendered = tomlkit.item(value).as_string()
-        lines.append(f"{_key(key)} = {rendered}")
-    return "\n".join(lines) + "\n"
+        lines.append(f"{_key(key)} = {rendered}\n")
+    return "".join(lines)
+
+
+def _name(name: str) -> str:
+    """An eval's name as a key, worked out each time (names do not repeat, keys do)."""
+    return name if _BARE.fullmatch(name) else tomlkit.key(name).as_string()
 
 
 @functools.lru_cache(maxsize=64)
 def _key(key: str) -> str:
     """A key as tomlkit writes it: bare when it can be (the same few keys come back in every table)."""
-    return key if _BARE.fullmatch(key) else tomlkit.key(key).as_string()
+    return _name(key)
 
 
 _BARE = re.compile(r"[A-Za-z0-9_\-]+")
@@ -96,14 +109,16 @@ def _string(value: str) -> str:
     return tomlkit.item(value).as_string()
 
 
-def merge(path: Path, adopted: list[Adopted], baseline: str | None) -> Merge:
+def merge(path: Path, adopted: list[Adopted], baseline: str | None, doc: tomlkit.TOMLDocument | None = None) -> Merge:
     """`evals.toml` at `path` with `adopted` appended and `[project] baseline` set.
 
     The existing document is edited only where the baseline goes; the new tables are
     appended to its text, each rendered on its own (a document growing table by table
-    costs time in proportion to its size at every step).
+    costs time in proportion to its size at every step). `doc` is `path` as `read_document`
+    gave it, when the caller has it already (a registry of thousands of evals takes seconds
+    to read with tomlkit); it is edited.
     """
-    doc = _load(path)
+    doc = read_document(path) if doc is None else doc
     project = doc.get("project")
     if project is None:
         project = tomlkit.table()
@@ -125,10 +140,23 @@ def merge(path: Path, adopted: list[Adopted], baseline: str | None) -> Merge:
     # Whether the tables fit the document depends on their headers alone (a name defined twice,
     # or under a key that is not a table): each body is tomlkit's rendering of distinct keys.
     try:
-        tomlsplit.loads("\n\n".join([head, *(t[: t.index("\n")] for t in tables)]))
+        _check_headers(head, tables, evals is None and len({item.name for item in adopted}) == len(adopted))
     except tomllib.TOMLDecodeError as exc:  # e.g. an [evals.NAME] defined by hand under another table
         raise AdoptError(f"{FILENAME}: adding the tables would make it invalid ({exc}); nothing was written") from None
     return Merge(text, shown, str(before) if before is not None else None)
+
+
+def _check_headers(head: str, tables: list[str], distinct_and_new: bool) -> None:
+    """`TOMLDecodeError` when the tables' headers do not fit after `head`."""
+    if distinct_and_new:
+        # A document without `evals` takes any number of distinct [evals.NAME] tables, so reading
+        # it alone is enough (a whole tree adopted at once has thousands of headers to read).
+        try:
+            if "evals" not in tomlsplit.loads(head):
+                return
+        except tomllib.TOMLDecodeError:
+            pass  # the error is worded from the whole text, as below
+    tomlsplit.loads("\n\n".join([head, *(t[: t.index("\n")] for t in tables)]))
 
 
 def write(path: Path, merged: Merge) -> None:
