@@ -40,11 +40,12 @@ def bounded(root: Path, repo: RepoInfo, since: str) -> Bounded:
     head = repo.head
     if head is None or repo.shallow:
         raise NeedsFullBuild("no HEAD, or a shallow clone")
-    # Four small git commands, started together: the commits after the baseline, the baseline
-    # commit itself, its tree, and whether evals.toml has any history at or before it.
-    log = start_log(root, ["HEAD", f"^{since}"])
-    meta = stream(root, "log", "-1", "--no-walk", "--format=%H%x00%an%x00%ae%x00%aI%x00%s", since, "--")
+    # Four small git commands, started together: the baseline's tree (first: it is read first and
+    # takes git longest), the baseline commit itself, the commits after it, and whether evals.toml
+    # has any history at or before it.
     tree = stream(root, "ls-tree", "-r", "-z", since, "--", ".")
+    meta = stream(root, "log", "-1", "--no-walk", "--format=%H%x00%an%x00%ae%x00%aI%x00%s", since, "--")
+    log = start_log(root, ["HEAD", f"^{since}"])
     toml = stream(root, "--literal-pathspecs", "rev-list", "-1", "--full-history", since, "--", FILENAME)
     try:
         base = _baseline_record(meta.stdout.read(), tree.stdout.read())
@@ -69,10 +70,10 @@ def bounded(root: Path, repo: RepoInfo, since: str) -> Bounded:
                 older.add(FILENAME)
             built = builder.rows()
     finally:
-        for proc in (log, meta, tree, toml):
+        for proc in (tree, meta, log, toml):
             if proc.poll() is None:
                 proc.kill()  # not needed (or given up on): no need to wait for its walk either
-        for proc in (log, meta, tree, toml):
+        for proc in (tree, meta, log, toml):
             finish(proc)
     if older and git(root, "--literal-pathspecs", "rev-list", "-1", "--full-history", base.sha, "--", *sorted(older)):
         raise NeedsFullBuild("a followed file or an eval has history before the baseline")
