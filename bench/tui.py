@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from lineage import built_repo  # noqa: E402 - the generator lives beside this file
+from lineage_repo import built_repo  # noqa: E402 - the generator lives beside this file
 
 N_EVALS, N_COMMITS = 2000, 20000
 SIZE = (120, 36)
