@@ -136,3 +136,16 @@ def test_the_saved_toast_names_the_kind_once():
     assert notes.saved_message(note) == "Note saved on qa"
     other = notes.make_note("qa", "text", kind="regression", author="dana", time=NOW, commit="a" * 40)
     assert notes.saved_message(other) == "Regression note saved on qa on aaaaaaaa"
+
+
+def test_evals_sharing_a_version_source_each_get_its_problem(tmp_path: Path):
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "_common.yaml").write_text("metadata:\n  other: 1\n")
+    (tmp_path / "tasks" / "good.yaml").write_text("metadata:\n  version: 2.0\n")
+    lines = ['[project]\nname = "x"\n']
+    for name, source in [("a", "_common.yaml"), ("b", "_common.yaml"), ("c", "good.yaml"), ("d", "good.yaml")]:
+        lines.append(f'[evals.{name}]\nversion_from = "tasks/{source}#metadata.version"\nowner = "x"\n')
+    (tmp_path / "evals.toml").write_text("\n".join(lines))
+    found = checks.version_problems(load_registry(tmp_path, strict=False))
+    assert sorted((p.eval, p.code) for p in found) == [("a", "version-unresolvable"), ("b", "version-unresolvable")]
+    assert all("metadata.version" in p.message and p.line for p in found)

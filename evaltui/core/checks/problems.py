@@ -68,11 +68,19 @@ def version_problems(registry: Registry) -> list[Problem]:
     # The versions as `list` reads them (one parse per file: a family's tasks share their templates),
     # without the files and chains a summary also gathers.
     read = chains.Documents(versions.working_tree_reader(registry.root))
+    # A family of tasks shares one version source (their template): resolved once for all of them.
+    by_source: dict[tuple[str, str | None], tuple[str, str | None]] = {}
     for name, ev in registry.evals.items():
-        try:
-            source, error = versions.resolve(ev, read).source, None
-        except VersionSourceError as exc:
-            source, error = "error", str(exc)
+        shared = (ev.version_from, ev.version_format) if ev.version_from else None
+        found = by_source.get(shared) if shared is not None else None
+        if found is None:
+            try:
+                found = versions.resolve(ev, read).source, None
+            except VersionSourceError as exc:
+                found = "error", str(exc)
+            if shared is not None:
+                by_source[shared] = found
+        source, error = found
         if error is not None:
             if name not in reported:
                 problems.append(
