@@ -1132,3 +1132,14 @@ def test_each_eval_knows_the_line_of_its_table(tmp_path, newline):
     )
     registry = parse_registry(text, tmp_path, check_files=False)
     assert {name: ev.line for name, ev in registry.evals.items()} == {"first": 5, "indented": 9, "quoted.name": 12}
+
+
+def test_quoted_eval_names_have_their_lines_without_the_full_locator(tmp_path):
+    from evaltui.core.registry.schema import SchemaReader
+
+    text = '[project]\nname = "x"\n\n[evals."task-1.1"]\nversion = "1"\npaths = ["a.txt"]\n\n'
+    text += "[evals.'b.2']\nversion = \"1\"\npaths = [\"a.txt\"]\ndescription = '''\nlong\n'''\n"
+    reader = SchemaReader(text, tmp_path, "evals.toml", False)  # the multi-line string: tomllib reads it
+    registry = reader.run()
+    assert {name: ev.line for name, ev in registry.evals.items()} == {"task-1.1": 4, "b.2": 8}
+    assert reader._locator is None  # found by the header scan: the file was not mapped key by key

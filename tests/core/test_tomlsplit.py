@@ -115,3 +115,21 @@ def test_the_lines_of_bare_eval_headers_come_with_the_split() -> None:
     assert lines == {"a": 5, "b_c": 17}
     whole = text + '[evals.c]\nk = """x"""\n'  # read by tomllib alone: no lines
     assert tomlsplit.loads_located(whole) == (tomllib.loads(whole), {})
+
+
+def test_quoted_eval_names_without_escapes_are_read_table_by_table() -> None:
+    # `adopt` quotes a task name with a dot in it; one such name must not send a registry of
+    # thousands of tables to the whole-file parse.
+    text = PLAIN + '\n[evals.\'lit d.e\']\nversion = "2"\n\n[evals."tab\tname"]\nversion = "3"\n'
+    doc, lines = tomlsplit.loads_located(text)
+    assert doc == tomllib.loads(text)
+    numbered = {line: n for n, line in enumerate(text.split("\n"), 1)}
+    assert lines == {
+        "a": 5,
+        "b.c": 17,
+        "lit d.e": numbered["[evals.'lit d.e']"],
+        "tab\tname": numbered['[evals."tab\tname"]'],
+    }
+    escaped = PLAIN + '\n[evals."x\\u0041"]\nversion = "1"\n'  # an escape: tomllib reads the name
+    assert tomlsplit.loads_located(escaped) == (tomllib.loads(escaped), {})
+    assert "xA" in tomllib.loads(escaped)["evals"]

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from evaltui.core.errors import Problem
-from evaltui.core.registry.tomlpos import KeyLocator, KeyPath, describe, render_key, suggest
+from evaltui.core.registry.tomlpos import KeyLocator, KeyPath, describe, render_key, split_dotted, suggest
 
 # Eval tables are located on every load (`Eval.line`); a scan of header lines does that
 # without building the full locator, which is built only when a problem needs a position.
-_HEADER_LINE = re.compile(r"\n[ \t]*\[([A-Za-z0-9_.\- ]+)\][ \t\r]*(?:#[^\n]*)?(?=\n|$)")
+# A quoted part (`[evals."x-1.1"]`, as `adopt` writes a task name with a dot) is found too, when
+# it has no escape in it: the full locator, built for one such eval, reads the whole file.
+_HEADER_LINE = re.compile(r"""\n[ \t]*\[((?:[A-Za-z0-9_.\- ]|"[^"\\\n]*"|'[^'\n]*')+)\][ \t\r]*(?:#[^\n]*)?(?=\n|$)""")
 
 
 def finite(value: Any) -> bool:
@@ -64,8 +66,11 @@ class Reporter:
             for m in _HEADER_LINE.finditer(text):
                 lineno += text.count("\n", pos, m.start() + 1)
                 pos = m.start() + 1
-                name = m.group(1)  # no quotes in it: the pattern has none; spaces are rare
-                parts = tuple(name.split(".") if " " not in name else (p.strip() for p in name.split(".")))
+                name = m.group(1)
+                if '"' in name or "'" in name:
+                    parts = split_dotted(name)
+                else:  # spaces are rare
+                    parts = tuple(name.split(".") if " " not in name else (p.strip() for p in name.split(".")))
                 self._headers.setdefault(parts, lineno)
         line = self._headers.get(tuple(key))
         return line if line is not None else self.locator.find(key)[0]

@@ -127,8 +127,9 @@ def _split_loads(text: str, lines: dict[str, int]) -> dict[str, Any] | None:
                 others.append("[" + part)
                 continue
             if not isinstance(kind, tuple) or not kind[1] or not _EVAL_HEADER.fullmatch(header):
-                return None  # not a header, [evals] itself, a table inside an eval's, or a name to quote
+                return None  # not a header, [evals] itself, a table inside an eval's, a name with escapes
             name = kind[0]
+            lines[name] = header_line
         table = _read_lines(part, memo, elements)
         if table is None or name in evals:
             return None
@@ -152,8 +153,12 @@ def _split_loads(text: str, lines: dict[str, int]) -> dict[str, Any] | None:
 
 
 _PLAIN_HEADER = re.compile(r"evals\.([A-Za-z0-9_\-]+)\][ \t\r]*")  # the usual `[evals.NAME]`, bare
-# An eval's header as `loads` reads it without tomllib: a bare name, TOML's own whitespace, one bracket.
-_EVAL_HEADER = re.compile(r"[ \t]*evals[ \t]*\.[ \t]*[A-Za-z0-9_\-]+[ \t]*\][ \t]*(?:#[^\n]*)?\r?")
+# An eval's header as `loads` reads it without tomllib: a bare name, or a quoted one without
+# escapes or control characters (its text is the name), TOML's own whitespace, one bracket.
+_EVAL_HEADER = re.compile(
+    r"""[ \t]*evals[ \t]*\.[ \t]*(?:[A-Za-z0-9_\-]+|"[^"\\\x00-\x08\x0a-\x1f\x7f]*"|'[^'\x00-\x08\x0a-\x1f\x7f]*')"""
+    r"""[ \t]*\][ \t]*(?:#[^\n]*)?\r?"""
+)
 
 
 def header_kind(line: str) -> HeaderKind:
