@@ -637,17 +637,12 @@ def _safe_constructor_reading(text: str):
     """`text` as PyYAML's safe constructor reads it, unknown tags as plain values (the reference)."""
     import yaml
 
+    from evaltui.core.registry import structured
+
     class Reference(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # the parser ours is built on
         pass
 
-    def plain(loader, _suffix, node):
-        if isinstance(node, yaml.ScalarNode):
-            return loader.construct_scalar(node)
-        if isinstance(node, yaml.SequenceNode):
-            return loader.construct_sequence(node, deep=True)
-        return loader.construct_mapping(node, deep=True)
-
-    Reference.add_multi_constructor("", plain)
+    Reference.add_multi_constructor("", structured.construct_plain)  # the rule for unknown tags
     try:
         return repr(yaml.load(text, Loader=Reference))
     except (yaml.YAMLError, ValueError, TypeError) as exc:  # as `structured.parse` catches

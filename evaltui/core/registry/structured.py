@@ -58,17 +58,21 @@ def yaml_loader() -> Any:
                     self.recursive_objects.clear()
                     self.deep_construct = False
 
-        def plain(loader: Any, _suffix: str, node: Any) -> Any:
-            if isinstance(node, yaml.ScalarNode):
-                return loader.construct_scalar(node)
-            if isinstance(node, yaml.SequenceNode):
-                return loader.construct_sequence(node, deep=True)
-            return loader.construct_mapping(node, deep=True)
-
         # The empty prefix matches every tag the safe constructor has no exact entry for.
-        PlainTagLoader.add_multi_constructor("", plain)
+        PlainTagLoader.add_multi_constructor("", construct_plain)
         _LOADER = PlainTagLoader
     return _LOADER
+
+
+def construct_plain(loader: Any, _suffix: str, node: Any) -> Any:
+    """The plain scalar, list or mapping a tag the loader does not know stands on (`!function x.y` is "x.y")."""
+    import yaml
+
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node, deep=True)
+    return loader.construct_mapping(node, deep=True)
 
 
 _STR, _MAP, _SEQ = "tag:yaml.org,2002:str", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
