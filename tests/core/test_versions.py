@@ -999,3 +999,15 @@ def test_the_lineage_counts_an_include_chain_as_the_eval_files(make_repo, tmp_pa
     # The cached result and a rebuild say the same.
     again = load_lineage(load_registry(root), cache_dir=tmp_path / "cache")
     assert [(e.subject, e.kind, e.version) for e in again.entries["t"]] == [g[:2] + (g[3],) for g in got]
+
+
+def test_a_chain_file_is_parsed_once_per_content_and_path():
+    from evaltui.core.registry import chains
+
+    first = chains.parse_file(b"metadata:\n  version: 3\n", "t/a.yaml", None)
+    assert chains.parse_file(b"metadata:\n  version: 3\n", "t/a.yaml", None) is first
+    assert chains.parse_file(b"metadata:\n  version: 3\n", "t/b.yaml", None) is not first  # errors name the file
+    assert chains.parse_file(b"metadata:\n  version: 4\n", "t/a.yaml", None) == {"metadata": {"version": 4}}
+    for _ in range(2):  # an error is kept too, and raised each time
+        with pytest.raises(VersionSourceError, match=r"t/bad\.yaml:2: cannot parse YAML"):
+            chains.parse_file(b"a: [\n", "t/bad.yaml", None)

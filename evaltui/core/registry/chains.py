@@ -129,10 +129,30 @@ def _escapes(path: str) -> bool:
     return path.startswith(("/", "../")) or path == ".."
 
 
+_PARSED: dict[tuple[bytes, str, str | None], Any] = {}  # (content, path, declared) -> its document or error
+_PARSED_MAX = 50_000
+
+
 def parse_file(content: bytes, path: str, declared: str | None) -> Any:
-    """A chain file parsed by its suffix, else the declared format, else a sniffed one."""
-    fmt = structured.format_for(path, declared)
-    return structured.parse(content, fmt, filename=path)
+    """A chain file parsed by its suffix, else the declared format, else a sniffed one.
+
+    The same bytes at the same path are parsed once per process: `check` reads each version
+    file in the working tree and at HEAD (the same bytes, mostly), and the history reads a
+    file for its includes before it reads its version. Documents are only ever read.
+    """
+    key = (content, path, declared)
+    found = _PARSED.get(key, _UNREAD)
+    if found is _UNREAD:
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        try:
+            found = structured.parse(content, structured.format_for(path, declared), filename=path)
+        except VersionSourceError as exc:
+            found = exc
+        _PARSED[key] = found
+    if isinstance(found, VersionSourceError):
+        raise found.with_traceback(None)
+    return found
 
 
 def from_chain(read: Reader | Documents, path: str, dotted: str, declared: str | None = None) -> VersionInfo:
