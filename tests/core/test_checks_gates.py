@@ -149,3 +149,20 @@ def test_evals_sharing_a_version_source_each_get_its_problem(tmp_path: Path):
     found = checks.version_problems(load_registry(tmp_path, strict=False))
     assert sorted((p.eval, p.code) for p in found) == [("a", "version-unresolvable"), ("b", "version-unresolvable")]
     assert all("metadata.version" in p.message and p.line for p in found)
+
+
+def test_pending_changes_of_a_registry_below_the_top_of_the_repository(make_repo):
+    top = make_repo(
+        {
+            "README.md": "top\n",
+            "evals/evals.toml": '[evals.qa]\ndataset = "data/qa.jsonl"\nversion = "1"\n',
+            "evals/data/qa.jsonl": '{"id": "1", "input": "x", "reference": "y"}\n',
+        }
+    )
+    (top / "evals" / "data" / "qa.jsonl").write_text('{"id": "1", "input": "x", "reference": "z"}\n')
+    (top / "README.md").write_text("changed outside the registry\n")
+    registry = load_registry(top / "evals")
+    changes = pending_by_eval(registry)
+    assert {name: [(f.path, f.change) for f in files] for name, files in changes.items()} == {
+        "qa": [("data/qa.jsonl", "modified")]
+    }

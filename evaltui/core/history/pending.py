@@ -8,7 +8,7 @@ from pathlib import Path
 
 from evaltui.core.errors import GitError
 from evaltui.core.history.gitcmd import finish, stream
-from evaltui.core.history.reads import is_repo
+from evaltui.core.history.repo import work_tree_prefix
 from evaltui.core.registry.model import Registry
 
 
@@ -66,25 +66,21 @@ def working_changes(root: Path) -> tuple[PendingFile, ...]:
 def start_working_changes(root: Path) -> Callable[[], tuple[PendingFile, ...]]:
     """`working_changes`, with git started now and read when the result is called for: `git status`
     runs beside whatever the caller does meanwhile. `GitError` comes with the result."""
-    if not is_repo(root):
+    prefix = work_tree_prefix(root)  # porcelain paths are relative to the top; evals.toml may sit below it
+    if prefix is None:
         return tuple
     status = stream(
         Path(root), "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", lazy_fetch=True
     )
-    # Porcelain paths are relative to the top of the repository; evals.toml may sit below it.
-    where = stream(Path(root), "rev-parse", "--show-prefix", lazy_fetch=True)
 
     def result() -> tuple[PendingFile, ...]:
-        outputs: list[bytes] = []
-        for proc, what in ((status, "status"), (where, "rev-parse")):
-            try:
-                outputs.append(proc.stdout.read())
-            except OSError:
-                outputs.append(b"")
-            code, message = finish(proc)
-            if code != 0:
-                raise GitError(f"git {what}: {message or f'exit {code}'}")
-        raw, prefix = outputs[0], outputs[1].decode("utf-8", "surrogateescape").strip()
+        try:
+            raw = status.stdout.read()
+        except OSError:
+            raw = b""
+        code, message = finish(status)
+        if code != 0:
+            raise GitError(f"git status: {message or f'exit {code}'}")
         out: list[PendingFile] = []
         for change in parse_porcelain(raw):
             if change.path.startswith(prefix):

@@ -35,11 +35,9 @@ def probe(root: Path) -> tuple[RepoInfo | None, str | None]:
         if repo.bare or repo.working_tree_dir is None:
             return None, outside
         top = Path(repo.working_tree_dir)
-        try:
-            rel = Path(root).resolve().relative_to(top.resolve()).as_posix()
-        except ValueError:
+        prefix = prefix_of(root, top)
+        if prefix is None:
             return None, outside
-        prefix = "" if rel == "." else rel + "/"
         try:
             # The sha from the refs alone: `head.commit` would start a `cat-file` process to
             # learn the object's type, which costs more than everything else here.
@@ -55,3 +53,27 @@ def probe(root: Path) -> tuple[RepoInfo | None, str | None]:
             except OSError:
                 shallow = ("?",)
         return RepoInfo(top, prefix, head, detached, shallow, mailmap_text(repo, top)), None
+
+
+def prefix_of(root: Path, top: Path) -> str | None:
+    """`root` relative to the work tree's `top`, "" or ending in "/" (as `git rev-parse --show-prefix`
+    gives it); None when it is not inside."""
+    try:
+        rel = Path(root).resolve().relative_to(top.resolve()).as_posix()
+    except ValueError:
+        return None
+    return "" if rel == "." else rel + "/"
+
+
+def work_tree_prefix(root: Path) -> str | None:
+    """Where `root` sits in its git work tree (`prefix_of`), with no git process; None outside one."""
+    import git as gitpython
+
+    try:
+        repo = gitpython.Repo(root, search_parent_directories=True)
+    except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError, OSError):
+        return None
+    with repo:
+        if repo.bare or repo.working_tree_dir is None:
+            return None
+        return prefix_of(root, Path(repo.working_tree_dir))
