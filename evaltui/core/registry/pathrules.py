@@ -6,6 +6,7 @@ import os
 import posixpath
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 from evaltui.core.registry.globs import expand_glob, inside_repo, malformed
@@ -176,18 +177,19 @@ class PathRules(Reporter):
         return inside
 
     def function_ref(self, value: str, key: KeyPath, eval: str | None = None) -> str | None:
-        """`file.py:function` with the file's path normalised; None (and an error) when it is not one.
+        """`file.py:function` with the file's path normalised; None (and an error) when it is not one."""
+        return self.remembered(("metric", value), lambda: self.read_function_ref(value, key, eval))
 
-        A reference read without a problem gives the same answer again (evals of one family
-        share their metric): it is remembered, as good paths are.
-        """
-        known = self.functions_ok.get(value)
+    def remembered(self, memo: tuple[str | bool, ...], read: Callable[[], str | None]) -> str | None:
+        """`read()`, given again for the same `memo` once it read a reference without a problem (the
+        evals of one family share their metric and version file), as good paths are."""
+        known = self.refs_ok.get(memo)
         if known is not None:
             return known
         problems = len(self.problems)
-        ref = self.read_function_ref(value, key, eval)
+        ref = read()
         if ref and len(self.problems) == problems:
-            self.functions_ok[value] = ref
+            self.refs_ok[memo] = ref
         return ref
 
     def read_function_ref(self, value: str, key: KeyPath, eval: str | None) -> str | None:
@@ -201,18 +203,11 @@ class PathRules(Reporter):
     def version_ref(self, value: str, key: KeyPath, eval: str, declared: str | None = None) -> str | None:
         """`file.py:function` or `file.yaml#dotted.key` normalised; None (and an error) when it is neither.
 
-        Remembered when read without a problem, as `function_ref` is (a family's evals share
-        their version file); `declared` (a `version_format`) decides which files may have a key.
+        `declared` (a `version_format`) decides which files may have a key.
         """
-        memo = (value, bool(declared))
-        known = self.versions_ok.get(memo)
-        if known is not None:
-            return known
-        problems = len(self.problems)
-        ref = self.read_version_ref(value, key, eval, declared)
-        if ref and len(self.problems) == problems:
-            self.versions_ok[memo] = ref
-        return ref
+        return self.remembered(
+            ("version", value, bool(declared)), lambda: self.read_version_ref(value, key, eval, declared)
+        )
 
     def read_version_ref(self, value: str, key: KeyPath, eval: str, declared: str | None) -> str | None:
         if "#" not in value:

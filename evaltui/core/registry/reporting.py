@@ -41,8 +41,7 @@ class Reporter:
         # Folders whose files were looked at: their entries by name once a second file is asked about.
         self.entries: dict[str, dict[str, os.DirEntry[str]] | None] = {}
         self.paths_ok: dict[str, str] = {}  # path values found good (a template named by many evals)
-        self.functions_ok: dict[str, str] = {}  # `file.py:function` values read without a problem
-        self.versions_ok: dict[tuple[str, bool], str] = {}  # (version_from, has a version_format) alike
+        self.refs_ok: dict[tuple[str | bool, ...], str] = {}  # metric and version references read without a problem
         self.looked_at: set[str] = set()  # every repository path whose kind (file, folder, link, absent) was read
 
     @property
