@@ -73,36 +73,11 @@ def _listing(root: Path, dirs: list[str]) -> list[str]:
         if base.is_file():
             paths.add(Path(os.path.relpath(base, root)).as_posix())
             continue
-        rel = Path(os.path.relpath(base, root)).as_posix()
-        _walk(str(base), "" if rel == "." else f"{rel}/", paths)
+        for folder, subdirs, files in os.walk(base):
+            subdirs[:] = [s for s in subdirs if s not in _SKIP_DIRS and not s.startswith(".")]
+            rel = Path(os.path.relpath(folder, root)).as_posix()
+            paths.update(files if rel == "." else (f"{rel}/{name}" for name in files))
     return _LISTINGS.setdefault(key, sorted(paths))
-
-
-def _walk(folder: str, rel: str, paths: set[str]) -> None:
-    """The files under `folder` (`rel` from the root, with its slash) into `paths`, as `os.walk` finds them.
-
-    One `scandir` a folder and the names joined as they come: `os.walk` would give each folder's
-    path, to be made relative again, and ask for every subfolder whether it is a link.
-    """
-    files: list[str] = []
-    subdirs: list[str] = []
-    try:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                try:
-                    is_dir = entry.is_dir()
-                except OSError:
-                    is_dir = False
-                name = entry.name
-                if not is_dir:
-                    files.append(rel + name)
-                elif name not in _SKIP_DIRS and not name.startswith(".") and not entry.is_symlink():
-                    subdirs.append(name)
-    except OSError:
-        return  # an unreadable folder is passed over, as `os.walk` does
-    paths.update(files)
-    for name in subdirs:
-        _walk(os.path.join(folder, name), f"{rel}{name}/", paths)
 
 
 def registry_name(raw: str) -> str:
