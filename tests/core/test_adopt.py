@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from evaltui.core import history
 from evaltui.core.checks.problems import check_repository
 from evaltui.core.registry import adopt
-from evaltui.core.registry.adopt.writer import existing_names, merge, snippet, write
+from evaltui.core.registry.adopt.writer import merge, names_in, read_document, snippet, write
 from evaltui.core.registry.model import FILENAME, load_registry
 from evaltui.core.registry.overview import summarize
 from evaltui.core.team.triage import triage
@@ -21,7 +21,7 @@ from tests.core.adopt_trees import ALL, INSPECT, LMEVAL, OPENAI
 
 
 def adopted(root: Path, harness: str = "auto", only: str | None = None) -> dict[str, dict]:
-    found = adopt.scan(root, ["."], harness, only, existing_names(root / FILENAME))
+    found = adopt.scan(root, ["."], harness, only, names_in(read_document(root / FILENAME)))
     return {a.name: a.table for a in found.adopted}
 
 
@@ -151,7 +151,7 @@ def test_merge_keeps_what_is_there_and_adopting_twice_adds_nothing(tmp_path):
         '# our evals\n[project]\nname = "x"  # kept\n\n[evals.qa_plain]\n'
         'version = "9"  # hand-written\npaths = ["lm_eval/tasks/qa/qa_plain.yaml"]\n'
     )
-    found = adopt.scan(tmp_path, ["."], taken=existing_names(tmp_path / FILENAME))
+    found = adopt.scan(tmp_path, ["."], taken=names_in(read_document(tmp_path / FILENAME)))
     assert "qa_plain" not in {a.name for a in found.adopted}
     merged = merge(tmp_path / FILENAME, found.adopted, "a" * 40)
     write(tmp_path / FILENAME, merged)
@@ -162,7 +162,7 @@ def test_merge_keeps_what_is_there_and_adopting_twice_adds_nothing(tmp_path):
     assert "qa_plain" not in merged.added
     registry = load_registry(tmp_path)  # strict: no schema problem
     assert len(registry.evals) == len(found.adopted) + 1
-    again = adopt.scan(tmp_path, ["."], taken=existing_names(tmp_path / FILENAME))
+    again = adopt.scan(tmp_path, ["."], taken=names_in(read_document(tmp_path / FILENAME)))
     assert again.adopted == []
 
 

@@ -16,7 +16,7 @@ from evaltui.core.checks.thresholds import (
     threshold_problems,
     threshold_results,
 )
-from evaltui.core.errors import Problem, VersionSourceError
+from evaltui.core.errors import GitError, Problem, VersionSourceError
 from evaltui.core.registry import chains, endpoints, versions
 from evaltui.core.registry.model import Registry
 
@@ -222,7 +222,6 @@ def check_repository(registry: Registry, now: dt.datetime | None = None) -> list
     # `fresh_eyes` needs every commit's author.
     rot = registry.rotation
     since = registry.project.baseline if rot is None or not rot.fresh_eyes else None
-    from evaltui.core.errors import GitError
     from evaltui.core.history.pending import pending_by_eval, start_working_changes
 
     try:

@@ -94,14 +94,15 @@ class _Plain:
     """
 
     def __init__(self, loader: Any):
+        import yaml
+
         self.loader = loader
+        self.mapping, self.sequence = yaml.MappingNode, yaml.SequenceNode
         self.known = loader.yaml_constructors
         self.done: dict[Any, Any] = {}  # container nodes (by identity) -> what they became
         self.open: set[int] = set()
 
     def build(self, node: Any) -> Any:
-        import yaml
-
         value = node.value
         if isinstance(value, str):  # a scalar node
             tag = node.tag
@@ -115,7 +116,7 @@ class _Plain:
             raise _Unusual  # a collection inside itself: PyYAML reports it
         tag = node.tag
         plain = tag not in self.known
-        if isinstance(node, yaml.MappingNode) and (tag == _MAP or plain):
+        if isinstance(node, self.mapping) and (tag == _MAP or plain):
             if any(k.tag in _KEY_TAGS_OF_MERGES or not isinstance(k.value, str) for k, _ in value):
                 out: Any = self.loader.construct_object(node, deep=True)
             else:
@@ -124,7 +125,7 @@ class _Plain:
                 for k, v in value:
                     out[self.build(k)] = self.build(v)
                 self.open.discard(id(node))
-        elif isinstance(node, yaml.SequenceNode) and (tag == _SEQ or plain):
+        elif isinstance(node, self.sequence) and (tag == _SEQ or plain):
             self.open.add(id(node))
             out = [self.build(v) for v in value]
             self.open.discard(id(node))

@@ -88,7 +88,7 @@ def loads(text: str) -> dict[str, Any]:
 
 
 def loads_located(text: str) -> tuple[dict[str, Any], dict[str, int]]:
-    """`loads(text)`, and the line of each eval read with a bare `[evals.NAME]` header (none after tomllib).
+    """`loads(text)`, and the line of each eval read table by table (none after tomllib's whole-file parse).
 
     The lines come with the split (the registry needs every eval's line): the lines a scan of
     the header lines finds, as every line that starts with "[" began a table here.

@@ -28,11 +28,6 @@ class Merge:
     baseline_before: str | None
 
 
-def existing_names(path: Path) -> set[str]:
-    """The eval names an `evals.toml` already has (none when there is no file yet)."""
-    return names_in(read_document(path))
-
-
 def names_in(doc: tomlkit.TOMLDocument) -> set[str]:
     """The eval names a document read by `read_document` has."""
     evals = doc.get("evals")
